@@ -1,0 +1,222 @@
+//! Stage 1 (jwt): who is calling. Verifies apikey and bearer tokens in-process, or takes the
+//! identity an API Gateway authorizer already verified, and yields an `AuthContext`.
+//!
+//! Must not touch the database or trust unsigned claims: only HS256 with the configured secret
+//! is accepted here (asymmetric user tokens arrive with the auth issue, against JWKS keys).
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Map, Value};
+
+/// The caller, as the rest of the pipeline sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthContext {
+    /// Database role the request runs as (`SET LOCAL ROLE`).
+    pub role: String,
+    /// The verified JWT claims (`{}` for anonymous requests).
+    pub claims: Value,
+    /// `true` when no token was presented at all.
+    pub anonymous: bool,
+}
+
+/// Identity that an API Gateway REQUEST authorizer verified, attached to the request by the
+/// Lambda adapter. Trusted only when `Config::trust_authorizer` is set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizerIdentity {
+    pub role: String,
+    pub claims: Value,
+}
+
+/// Why a token was refused (PostgREST's PGRST30x family).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    /// PGRST301: the token is not a well-formed, correctly signed JWT.
+    #[error("{0}")]
+    Invalid(String),
+    /// PGRST303: signature fine, claims not acceptable (expired, wrong audience).
+    #[error("{0}")]
+    Claims(String),
+    /// PGRST302: no credentials and anonymous access is disabled.
+    #[error("Anonymous access is disabled")]
+    Required,
+}
+
+/// HS256 keys built once from the configured secret.
+#[derive(Clone)]
+pub struct JwtKeys {
+    decoding: DecodingKey,
+    encoding: EncodingKey,
+    audience: Option<String>,
+}
+
+impl std::fmt::Debug for JwtKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKeys").field("audience", &self.audience).finish_non_exhaustive()
+    }
+}
+
+impl JwtKeys {
+    pub fn new(secret: &str, audience: Option<String>) -> Self {
+        JwtKeys {
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            audience,
+        }
+    }
+
+    /// Verifies signature (HS256 only), `exp`/`nbf` when present, and `aud` when configured.
+    pub fn verify(&self, token: &str) -> Result<Value, JwtError> {
+        let parts = token.split('.').count();
+        if parts != 3 {
+            return Err(JwtError::Invalid(format!("Expected 3 parts in JWT; got {parts}")));
+        }
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| JwtError::Invalid("JWT cryptographic operation failed".to_string()))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(JwtError::Invalid("No suitable key or wrong key type".to_string()));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.required_spec_claims.clear();
+        validation.leeway = 30;
+        validation.validate_nbf = true;
+        match &self.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        let data = jsonwebtoken::decode::<Value>(token, &self.decoding, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => JwtError::Claims("JWT expired".to_string()),
+                ErrorKind::ImmatureSignature => JwtError::Claims("JWT not yet valid".to_string()),
+                ErrorKind::InvalidAudience => {
+                    JwtError::Claims("JWT not in audience".to_string())
+                }
+                ErrorKind::InvalidSignature => {
+                    JwtError::Invalid("JWT cryptographic operation failed".to_string())
+                }
+                _ => JwtError::Invalid("JWT cryptographic operation failed".to_string()),
+            }
+        })?;
+        if !data.claims.is_object() {
+            return Err(JwtError::Invalid("JWT claims must be a JSON object".to_string()));
+        }
+        Ok(data.claims)
+    }
+
+    /// Signs claims with HS256 (apikeys, test tokens).
+    pub fn sign(&self, claims: &Value) -> Result<String, JwtError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| JwtError::Invalid(format!("could not sign token: {e}")))
+    }
+}
+
+/// Claims of a long-lived apikey for `role` (`anon` or `service_role`), as Supabase issues them.
+pub fn apikey_claims(role: &str, issued_at: u64) -> Value {
+    let mut claims = Map::new();
+    claims.insert("iss".into(), Value::from("pgrest-lambda"));
+    claims.insert("role".into(), Value::from(role));
+    claims.insert("iat".into(), Value::from(issued_at));
+    // Ten years, like Supabase's project keys.
+    claims.insert("exp".into(), Value::from(issued_at + 10 * 365 * 24 * 3600));
+    Value::Object(claims)
+}
+
+/// Credentials as they arrive on a request.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Credentials<'a> {
+    pub apikey: Option<&'a str>,
+    pub bearer: Option<&'a str>,
+}
+
+impl<'a> Credentials<'a> {
+    /// Reads `apikey` and `Authorization: Bearer` from request headers.
+    pub fn from_headers(headers: &'a http::HeaderMap) -> Self {
+        let apikey = headers.get("apikey").and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+        let bearer = headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, rest) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+            })
+            .filter(|s| !s.is_empty());
+        Credentials { apikey, bearer }
+    }
+}
+
+/// Resolves the caller: a verified bearer token wins, then the apikey, then the anonymous role.
+/// A presented but invalid token is always an error, never a silent fallback to anonymous.
+pub fn authenticate(keys: &JwtKeys, creds: Credentials<'_>, anon_role: Option<&str>) -> Result<AuthContext, JwtError> {
+    let apikey_claims = creds.apikey.map(|k| keys.verify(k)).transpose()?;
+    let bearer_claims = creds.bearer.map(|t| keys.verify(t)).transpose()?;
+    match bearer_claims.or(apikey_claims) {
+        Some(claims) => {
+            let role = claims.get("role").and_then(Value::as_str).map(str::to_string);
+            match role.or_else(|| anon_role.map(str::to_string)) {
+                Some(role) => Ok(AuthContext { role, claims, anonymous: false }),
+                None => Err(JwtError::Required),
+            }
+        }
+        None => match anon_role {
+            Some(role) => Ok(AuthContext { role: role.to_string(), claims: Value::Object(Map::new()), anonymous: true }),
+            None => Err(JwtError::Required),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SECRET: &str = "reallyreallyreallyreallyverysafe";
+
+    fn keys() -> JwtKeys {
+        JwtKeys::new(SECRET, None)
+    }
+
+    #[test]
+    fn bearer_wins_over_apikey() {
+        let k = keys();
+        let anon = k.sign(&json!({"role": "anon"})).unwrap();
+        let user = k.sign(&json!({"role": "authenticated", "sub": "u1"})).unwrap();
+        let ctx = authenticate(&k, Credentials { apikey: Some(&anon), bearer: Some(&user) }, Some("anon")).unwrap();
+        assert_eq!(ctx.role, "authenticated");
+        assert_eq!(ctx.claims["sub"], "u1");
+    }
+
+    #[test]
+    fn no_credentials_is_anonymous_or_refused() {
+        let ctx = authenticate(&keys(), Credentials::default(), Some("web_anon")).unwrap();
+        assert!(ctx.anonymous);
+        assert_eq!(ctx.role, "web_anon");
+        assert_eq!(authenticate(&keys(), Credentials::default(), None), Err(JwtError::Required));
+    }
+
+    #[test]
+    fn rejects_alg_none_and_wrong_secret() {
+        // {"alg":"none"}.{"role":"service_role"}.
+        let none = "eyJhbGciOiJub25lIn0.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.";
+        assert!(matches!(keys().verify(none), Err(JwtError::Invalid(_))));
+        let other = JwtKeys::new("another-secret-another-secret-another", None);
+        let forged = other.sign(&json!({"role": "service_role"})).unwrap();
+        assert!(matches!(keys().verify(&forged), Err(JwtError::Invalid(_))));
+    }
+
+    #[test]
+    fn expired_token_is_a_claims_error() {
+        let k = keys();
+        let t = k.sign(&json!({"role": "anon", "exp": 1000})).unwrap();
+        assert_eq!(k.verify(&t), Err(JwtError::Claims("JWT expired".into())));
+    }
+
+    #[test]
+    fn malformed_token_names_part_count() {
+        assert_eq!(keys().verify("abc.def"), Err(JwtError::Invalid("Expected 3 parts in JWT; got 2".into())));
+    }
+
+    #[test]
+    fn invalid_apikey_is_not_silently_anonymous() {
+        let r = authenticate(&keys(), Credentials { apikey: Some("x.y.z"), bearer: None }, Some("anon"));
+        assert!(matches!(r, Err(JwtError::Invalid(_))));
+    }
+}

@@ -1,0 +1,3 @@
+//! Identity: token verification and the caller's `AuthContext`. No HTTP routing here.
+
+pub mod jwt;

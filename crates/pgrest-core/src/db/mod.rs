@@ -1,0 +1,13 @@
+//! Stage 6 (transaction): the only module that touches the pool. Runs one statement per request
+//! inside one transaction with the caller's role and request settings.
+//!
+//! Must not build SQL for requests (it receives a `Statement`) or interpret results.
+
+mod error;
+mod pool;
+mod tls;
+mod transaction;
+
+pub use error::DbError;
+pub use pool::Db;
+pub use transaction::{Outcome, ResultRow, TxSettings};

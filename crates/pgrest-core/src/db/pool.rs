@@ -1,0 +1,69 @@
+//! The connection pool (deadpool-postgres), built once per process, with per-connection
+//! prepared-statement caches.
+//!
+//! Must not be created per request.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+
+use super::error::DbError;
+use super::tls::{connector, split_tls_params};
+use crate::schema_cache::{load_schema_cache, SchemaCache};
+
+/// The database handle every request goes through.
+#[derive(Clone)]
+pub struct Db {
+    pub(super) pool: Pool,
+    pub(super) statement_timeout: Duration,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("status", &self.pool.status()).finish()
+    }
+}
+
+impl Db {
+    /// Builds the pool (connections open lazily, on first use).
+    pub fn connect(url: &str, max_size: usize, statement_timeout: Duration) -> Result<Db, DbError> {
+        let tls = split_tls_params(url);
+        let mut pg = tokio_postgres::Config::from_str(&tls.url).map_err(|e| DbError::Unavailable(format!("invalid database URL: {e}")))?;
+        if pg.get_application_name().is_none() {
+            pg.application_name("pgrest-lambda");
+        }
+        pg.connect_timeout(Duration::from_secs(10));
+        let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if tls.use_tls {
+            let connector = connector(tls.root_cert.as_deref()).map_err(DbError::Unavailable)?;
+            Manager::from_config(pg, connector, manager_config)
+        } else {
+            Manager::from_config(pg, tokio_postgres::NoTls, manager_config)
+        };
+        let pool = Pool::builder(manager)
+            .max_size(max_size.max(1))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Db { pool, statement_timeout })
+    }
+
+    /// Reads the schema cache for `schemas` over one pooled connection.
+    pub async fn load_schema_cache(&self, schemas: &[String]) -> Result<SchemaCache, DbError> {
+        let client = self.pool.get().await?;
+        load_schema_cache(&**client, schemas).await.map_err(|e| match e {
+            crate::schema_cache::LoadError::Database(db) => DbError::from(db),
+            other => DbError::Unavailable(other.to_string()),
+        })
+    }
+
+    /// Opens one connection now (start-up check; the pool keeps it).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        let client = self.pool.get().await?;
+        client.simple_query("").await?;
+        Ok(())
+    }
+}

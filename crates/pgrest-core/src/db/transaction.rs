@@ -1,0 +1,127 @@
+//! One request = one transaction: BEGIN (read-only for reads), the role and request settings,
+//! the statement, then COMMIT or ROLLBACK — pipelined into as few round trips as possible.
+//!
+//! Must not be cancellable half-way: the work runs in its own task so a dropped request never
+//! leaves a pooled connection inside a transaction.
+
+use super::error::DbError;
+use super::pool::Db;
+use crate::sql::{Statement, TextParam};
+
+const SETTINGS_SQL: &str = "SELECT pg_catalog.set_config('role', $1, true), \
+pg_catalog.set_config('request.jwt.claims', $2, true), \
+pg_catalog.set_config('request.method', $3, true), \
+pg_catalog.set_config('request.path', $4, true), \
+pg_catalog.set_config('request.headers', $5, true), \
+pg_catalog.set_config('statement_timeout', $6, true)";
+
+/// Per-request settings PostgREST (and Supabase's RLS helpers) rely on.
+#[derive(Debug, Clone)]
+pub struct TxSettings {
+    pub role: String,
+    pub claims_json: String,
+    pub method: String,
+    pub path: String,
+    pub headers_json: String,
+    pub read_only: bool,
+}
+
+/// The fixed-shape result row of every statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultRow {
+    pub total: Option<i64>,
+    pub page_total: i64,
+    pub body: String,
+    pub inserted: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Commit,
+    Rollback,
+}
+
+const MAX_ATTEMPTS: usize = 3;
+
+impl Db {
+    /// Runs `statement` in one transaction; `decide` sees the result and chooses how it ends.
+    /// Serialization failures (40001) and deadlocks are retried up to three times.
+    pub async fn run<F>(&self, settings: TxSettings, statement: Statement, decide: F) -> Result<(ResultRow, Outcome), DbError>
+    where
+        F: Fn(&ResultRow) -> Outcome + Send + Sync + 'static,
+    {
+        let db = self.clone();
+        let task = tokio::spawn(async move {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match db.run_once(&settings, &statement, &decide).await {
+                    Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                        tracing::warn!(code = ?e.code(), attempt, "retrying transaction after a serialization failure");
+                    }
+                    other => return other,
+                }
+            }
+        });
+        task.await.map_err(|e| DbError::Unavailable(format!("transaction task failed: {e}")))?
+    }
+
+    async fn run_once<F>(&self, settings: &TxSettings, statement: &Statement, decide: &F) -> Result<(ResultRow, Outcome), DbError>
+    where
+        F: Fn(&ResultRow) -> Outcome,
+    {
+        let client = self.pool.get().await?;
+        let main = client.prepare_cached(&statement.text).await?;
+        let set = client.prepare_cached(SETTINGS_SQL).await?;
+        let timeout_ms = self.statement_timeout.as_millis().to_string();
+        let set_params = [
+            TextParam(Some(settings.role.clone())),
+            TextParam(Some(settings.claims_json.clone())),
+            TextParam(Some(settings.method.clone())),
+            TextParam(Some(settings.path.clone())),
+            TextParam(Some(settings.headers_json.clone())),
+            TextParam(Some(timeout_ms)),
+        ];
+        let set_refs: Vec<&(dyn postgres_types::ToSql + Sync)> = set_params.iter().map(|p| p as _).collect();
+        let params = statement.param_refs();
+        let begin_sql = if settings.read_only { "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" } else { "BEGIN ISOLATION LEVEL READ COMMITTED" };
+
+        if settings.read_only {
+            // Reads: all four messages in one round trip; COMMIT of a failed read is a rollback.
+            let (begin, set_result, main_result, end) = tokio::join!(
+                client.batch_execute(begin_sql),
+                client.query_one(&set, &set_refs),
+                client.query_one(&main, &params),
+                client.batch_execute("COMMIT"),
+            );
+            begin?;
+            set_result?;
+            let row = to_result_row(main_result?)?;
+            end?;
+            return Ok((row, Outcome::Commit));
+        }
+
+        let (begin, set_result, main_result) = tokio::join!(
+            client.batch_execute(begin_sql),
+            client.query_one(&set, &set_refs),
+            client.query_one(&main, &params),
+        );
+        let row = begin.and(set_result).map_err(DbError::from).and_then(|_| main_result.map_err(DbError::from)).and_then(to_result_row);
+        match row {
+            Ok(row) => {
+                let outcome = decide(&row);
+                client.batch_execute(if outcome == Outcome::Commit { "COMMIT" } else { "ROLLBACK" }).await?;
+                Ok((row, outcome))
+            }
+            Err(e) => {
+                // Leave the connection clean for the next request.
+                let _ = client.batch_execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+}
+
+fn to_result_row(row: tokio_postgres::Row) -> Result<ResultRow, DbError> {
+    Ok(ResultRow { total: row.try_get(0)?, page_total: row.try_get(1)?, body: row.try_get(2)?, inserted: row.try_get(3)? })
+}
