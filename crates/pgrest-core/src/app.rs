@@ -169,6 +169,7 @@ impl App {
             method: api.method.clone(),
             path: api.path.clone(),
             headers_json: headers_json(request.headers()),
+            search_path: search_path(&api.schema),
             read_only,
         };
         let decide = move |row: &crate::db::ResultRow| {
@@ -230,4 +231,10 @@ fn headers_json(headers: &http::HeaderMap) -> String {
         }
     }
     Value::Object(map).to_string()
+}
+
+/// `"schema", "public"` (identifiers quoted; the value is a bind parameter).
+fn search_path(schema: &str) -> String {
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    if schema == "public" { quote(schema) } else { format!("{}, {}", quote(schema), quote("public")) }
 }

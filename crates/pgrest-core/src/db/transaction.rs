@@ -13,7 +13,8 @@ pg_catalog.set_config('request.jwt.claims', $2, true), \
 pg_catalog.set_config('request.method', $3, true), \
 pg_catalog.set_config('request.path', $4, true), \
 pg_catalog.set_config('request.headers', $5, true), \
-pg_catalog.set_config('statement_timeout', $6, true)";
+pg_catalog.set_config('statement_timeout', $6, true), \
+pg_catalog.set_config('search_path', $7, true)";
 
 /// Per-request settings PostgREST (and Supabase's RLS helpers) rely on.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct TxSettings {
     pub method: String,
     pub path: String,
     pub headers_json: String,
+    /// `"schema", "public"`: the request's schema first, as PostgREST sets it.
+    pub search_path: String,
     pub read_only: bool,
 }
 
@@ -71,7 +74,6 @@ impl Db {
         F: Fn(&ResultRow) -> Outcome,
     {
         let client = self.pool.get().await?;
-        let main = client.prepare_cached(&statement.text).await?;
         let set = client.prepare_cached(SETTINGS_SQL).await?;
         let timeout_ms = self.statement_timeout.as_millis().to_string();
         let set_params = [
@@ -81,33 +83,33 @@ impl Db {
             TextParam(Some(settings.path.clone())),
             TextParam(Some(settings.headers_json.clone())),
             TextParam(Some(timeout_ms)),
+            TextParam(Some(settings.search_path.clone())),
         ];
         let set_refs: Vec<&(dyn postgres_types::ToSql + Sync)> = set_params.iter().map(|p| p as _).collect();
         let params = statement.param_refs();
         let begin_sql = if settings.read_only { "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" } else { "BEGIN ISOLATION LEVEL READ COMMITTED" };
 
+        // Round trip 1: BEGIN, role and settings, and (when not cached yet) PREPARE — after the
+        // role switch, because schema USAGE is checked while a statement is parsed.
+        let (begin, set_result, prepared) = tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.prepare_cached(&statement.text));
+        let started = begin.and(set_result).map_err(DbError::from).and_then(|_| prepared.map_err(DbError::from));
+        let main = match started {
+            Ok(main) => main,
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        };
+
         if settings.read_only {
-            // Reads: all four messages in one round trip; COMMIT of a failed read is a rollback.
-            let (begin, set_result, main_result, end) = tokio::join!(
-                client.batch_execute(begin_sql),
-                client.query_one(&set, &set_refs),
-                client.query_one(&main, &params),
-                client.batch_execute("COMMIT"),
-            );
-            begin?;
-            set_result?;
+            // Round trip 2 for reads: the statement and COMMIT (a COMMIT after a failure rolls back).
+            let (main_result, end) = tokio::join!(client.query_one(&main, &params), client.batch_execute("COMMIT"));
             let row = to_result_row(main_result?)?;
             end?;
             return Ok((row, Outcome::Commit));
         }
 
-        let (begin, set_result, main_result) = tokio::join!(
-            client.batch_execute(begin_sql),
-            client.query_one(&set, &set_refs),
-            client.query_one(&main, &params),
-        );
-        let row = begin.and(set_result).map_err(DbError::from).and_then(|_| main_result.map_err(DbError::from)).and_then(to_result_row);
-        match row {
+        match client.query_one(&main, &params).await.map_err(DbError::from).and_then(to_result_row) {
             Ok(row) => {
                 let outcome = decide(&row);
                 client.batch_execute(if outcome == Outcome::Commit { "COMMIT" } else { "ROLLBACK" }).await?;
