@@ -31,4 +31,8 @@ JWT_SECRET=reallyreallyreallyreallyverysafe LOG_LEVEL=warn "$bin" serve --port "
 server_pid=$!
 wait_http "http://127.0.0.1:$port/rest/v1/items" 30 || { cat "$PG_DIR/server-out.log" >&2; exit 1; }
 
-python3 "$conf/run.py" --url "http://127.0.0.1:$port" --cases "$conf/cases/rest-visible.json" "$@"
+report="$PG_DIR/report.json"
+set +e
+python3 "$conf/run.py" --url "http://127.0.0.1:$port" --cases "$conf/cases/rest-visible.json" --json-report "$report" "$@"
+set -e
+python3 "$here/conformance_gate.py" "$report" "$here/conformance-known-gaps.txt"

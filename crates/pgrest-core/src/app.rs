@@ -151,7 +151,7 @@ impl App {
         };
         let read_only = match plan {
             ActionPlan::Read { .. } => true,
-            ActionPlan::Call { plan, .. } => api.method == "GET" || api.method == "HEAD" || plan.result == CallResult::Void && false,
+            ActionPlan::Call { .. } => api.method == "GET" || api.method == "HEAD",
             _ => false,
         };
         let config = &self.inner.config;

@@ -105,10 +105,7 @@ pub fn respond(request: &ApiRequest, plan: &ActionPlan, row: ResultRow, applied:
     }
     let pref_applied = preference_applied(request, plan, applied);
     let mut b = match plan {
-        ActionPlan::Read { plan: read, headers_only } => {
-            let b = rows_response(request, read.offset, &row, *headers_only)?;
-            b
-        }
+        ActionPlan::Read { plan: read, headers_only } => rows_response(request, read.offset, &row, *headers_only)?,
         ActionPlan::Call { plan: call, headers_only } => match call.result {
             CallResult::Void => Builder::new(StatusCode::NO_CONTENT),
             CallResult::Rows { single: false } | CallResult::Scalar { set: true } => rows_response(request, call.read.offset, &row, *headers_only)?,

@@ -114,7 +114,8 @@ pub fn parse_request(
     let headers = request.headers();
     let target = route(rest_path)?;
     let action = action_for(&method, &target)?;
-    let is_rpc = matches!(target, Target::Routine(_));
+    // Only GET/HEAD calls take arguments from the query string (POST takes them from the body).
+    let is_rpc = matches!(action, Action::Call { read_only: true, .. });
     let query = query::parse_query(request.uri().query().unwrap_or(""), is_rpc)?;
     let preferences = Preferences::from_headers(headers);
     if preferences.handling == Some(preferences::Handling::Strict) && !preferences.invalid.is_empty() {

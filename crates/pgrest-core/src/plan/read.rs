@@ -6,7 +6,7 @@
 
 use crate::api_request::types::{EmbedPath, EmbedSelect, Field, Filter, IsValue, LogicOp, LogicTree, Operation, RangeSpec, SelectItem, SimpleOp};
 use crate::api_request::ApiRequest;
-use crate::schema_cache::{QualifiedName, Relation, SchemaCache};
+use crate::schema_cache::{Relation, SchemaCache};
 
 use super::error::{closest, PlanError};
 use super::relationships::find_relationship;
@@ -293,7 +293,3 @@ pub fn root_range(request: &ApiRequest) -> Result<RangeSpec, PlanError> {
     Ok(RangeSpec { offset, limit: limit_end.map(|e| (e - offset).max(0)) })
 }
 
-/// Qualified name for messages: `schema.name`.
-pub fn display_name(name: &QualifiedName) -> String {
-    name.to_string()
-}

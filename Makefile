@@ -1,0 +1,45 @@
+# Thin verbs over cargo and the scripts. `make dev` runs the product; `make test` runs every test.
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+export PGREST_BIN ?= $(abspath $(TARGET_DIR))/debug/pgrest-lambda
+
+.PHONY: dev serve test unit e2e conformance bench watch build invoke validate lint
+
+## Run the API on an embedded PostgreSQL with a demo schema (data in ./.pgrest).
+dev:
+	$(CARGO) run -p pgrest-cli -- dev
+
+## Everything CI runs: unit + integration tests, the supabase-js end-to-end test, conformance.
+test: unit e2e conformance
+
+unit:
+	$(CARGO) test --workspace --all-targets
+
+e2e:
+	$(CARGO) build -p pgrest-cli
+	bash e2e/run.sh
+
+conformance:
+	$(CARGO) build -p pgrest-cli
+	bash scripts/conformance.sh
+
+## Throughput, latency, CPU, RSS and cold start against a pgbench ceiling (numbers, not pass/fail).
+bench:
+	bash bench/run.sh
+
+## The API Lambda under `cargo lambda watch` (http://localhost:9000/lambda-url/pgrest-api).
+watch:
+	cargo lambda watch
+
+## Both Lambdas for arm64 (needs cargo-lambda and zig).
+build:
+	cargo lambda build --release --arm64
+
+invoke:
+	cargo lambda invoke pgrest-api --data-file events/apigw-rest-get.json
+
+validate:
+	sam validate --lint
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
