@@ -43,18 +43,12 @@ pg_cluster_stop() {
   fi
 }
 
-# Supabase's roles: anon, authenticated, service_role (NOLOGIN) and authenticator (LOGIN NOINHERIT).
+# Supabase's roles: anon, authenticated, service_role (NOLOGIN) and authenticator (LOGIN NOINHERIT),
+# from the same file the REST tests use.
 pg_supabase_roles() {
-  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$1" <<'SQL'
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'anon') THEN CREATE ROLE anon NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN CREATE ROLE authenticated NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'service_role') THEN CREATE ROLE service_role NOLOGIN BYPASSRLS; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticator') THEN CREATE ROLE authenticator LOGIN NOINHERIT; END IF;
-END $$;
-GRANT anon, authenticated, service_role TO authenticator;
-SQL
+  local roles_sql
+  roles_sql="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/crates/pgrest-core/tests/fixtures/roles.sql"
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -f "$roles_sql" "$1"
 }
 
 # Waits until URL answers with any HTTP status (up to $2 seconds, default 30).

@@ -4,7 +4,9 @@
 //!
 //! Must not parse configuration per request or know which runner calls it.
 
-use std::sync::{Arc, RwLock};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
@@ -29,6 +31,15 @@ pub enum StartupError {
     SchemaCache(String),
 }
 
+/// A boxed response future (what an `AuthService` returns).
+pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send + 'a>>;
+
+/// Serves `/auth/v1/*` (the native GoTrue-compatible provider lives in the `pgrest-auth` crate).
+/// `path` is the part after `/auth/v1` (e.g. `/token`).
+pub trait AuthService: Send + Sync + 'static {
+    fn handle<'a>(&'a self, request: http::Request<Bytes>, path: &'a str) -> ResponseFuture<'a>;
+}
+
 /// The whole engine, cheap to clone (shared state behind `Arc`).
 #[derive(Clone)]
 pub struct App {
@@ -41,6 +52,7 @@ struct Inner {
     db: Db,
     schema: RwLock<Arc<SchemaCache>>,
     reload: tokio::sync::Mutex<()>,
+    auth: OnceLock<Arc<dyn AuthService>>,
 }
 
 impl std::fmt::Debug for App {
@@ -52,12 +64,21 @@ impl std::fmt::Debug for App {
 impl App {
     /// Builds the pool, checks the connection and loads the schema cache.
     pub async fn new(config: Config) -> Result<App, StartupError> {
-        let keys = JwtKeys::new(&config.jwt_secret, config.jwt_audience.clone());
+        let keys = JwtKeys::new(&config.jwt_secret, config.jwt_audience.clone())
+            .with_ec_keys(&config.jwt_ec_keys)
+            .map_err(|e| StartupError::Database(format!("PGREST_JWT_JWKS: {e}")))?;
         let db = Db::connect(&config.database_url, config.pool_size, config.statement_timeout).map_err(|e| StartupError::Database(e.to_string()))?;
         let cache = db.load_schema_cache(&config.schemas).await.map_err(|e| StartupError::SchemaCache(e.to_string()))?;
         tracing::info!(relations = cache.relations.len(), functions = cache.functions.len(), schemas = ?config.schemas, "schema cache loaded");
         Ok(App {
-            inner: Arc::new(Inner { config, keys, db, schema: RwLock::new(Arc::new(cache)), reload: tokio::sync::Mutex::new(()) }),
+            inner: Arc::new(Inner {
+                config,
+                keys,
+                db,
+                schema: RwLock::new(Arc::new(cache)),
+                reload: tokio::sync::Mutex::new(()),
+                auth: OnceLock::new(),
+            }),
         })
     }
 
@@ -68,6 +89,16 @@ impl App {
     /// The HS256 keys (to mint apikeys for banners and tests).
     pub fn keys(&self) -> &JwtKeys {
         &self.inner.keys
+    }
+
+    /// The database handle (for the auth service, which shares the pool).
+    pub fn database(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Installs the `/auth/v1` service; returns false when one was already installed.
+    pub fn set_auth_service(&self, service: Arc<dyn AuthService>) -> bool {
+        self.inner.auth.set(service).is_ok()
     }
 
     fn schema(&self) -> Arc<SchemaCache> {
@@ -98,6 +129,9 @@ impl App {
         let path = request.uri().path().to_string();
         let result = if let Some(rest) = path.strip_prefix("/rest/v1") {
             self.rest(&request, rest).await
+        } else if let (Some(auth_path), Some(auth)) = (path.strip_prefix("/auth/v1"), self.inner.auth.get()) {
+            let auth_path = auth_path.to_string();
+            return auth.handle(request, &auth_path).await;
         } else {
             Err(Error::NotFound)
         };

@@ -47,6 +47,9 @@ pub struct Config {
     pub jwt_secret: String,
     /// Expected `aud` of user tokens, when set.
     pub jwt_audience: Option<String>,
+    /// ES256 public keys for user tokens (`PGREST_JWT_JWKS`: a JWKS document or an array of JWKs;
+    /// private members such as `d` are ignored here).
+    pub jwt_ec_keys: Vec<crate::auth::jwt::EcPublicJwk>,
     pub tx_end: TxEnd,
     /// PATCH and DELETE without any filter are refused unless this is set.
     pub allow_unfiltered_mutations: bool,
@@ -156,6 +159,14 @@ impl Config {
             anon_role,
             jwt_secret,
             jwt_audience: get("PGREST_JWT_AUD"),
+            jwt_ec_keys: match get("PGREST_JWT_JWKS") {
+                Some(text) => parse_ec_keys(&text).ok_or(ConfigError::Invalid {
+                    name: "PGREST_JWT_JWKS",
+                    value: "<not shown>".to_string(),
+                    expected: "a JWKS ({\"keys\": [...]}) or an array of EC P-256 JWKs with kid, x and y",
+                })?,
+                None => Vec::new(),
+            },
             tx_end,
             allow_unfiltered_mutations: match o.allow_unfiltered_mutations {
                 Some(b) => b,
@@ -173,6 +184,22 @@ impl Config {
             verbose_errors: parse_bool(env, "PGREST_VERBOSE_ERRORS", false)?,
         })
     }
+}
+
+/// EC P-256 keys (kid, x, y) of a JWKS document or a bare array of JWKs.
+pub fn parse_ec_keys(text: &str) -> Option<Vec<crate::auth::jwt::EcPublicJwk>> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let keys = match &value {
+        serde_json::Value::Array(items) => items,
+        other => other.get("keys")?.as_array()?,
+    };
+    keys.iter()
+        .map(|k| {
+            let field = |name: &str| k.get(name).and_then(serde_json::Value::as_str).map(str::to_string);
+            (field("kty")? == "EC" && field("crv")? == "P-256").then_some(())?;
+            Some(crate::auth::jwt::EcPublicJwk { kid: field("kid")?, x: field("x")?, y: field("y")? })
+        })
+        .collect()
 }
 
 fn split_list(text: &str) -> Vec<String> {

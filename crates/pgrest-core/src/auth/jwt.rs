@@ -1,8 +1,8 @@
 //! Stage 1 (jwt): who is calling. Verifies apikey and bearer tokens in-process, or takes the
 //! identity an API Gateway authorizer already verified, and yields an `AuthContext`.
 //!
-//! Must not touch the database or trust unsigned claims: only HS256 with the configured secret
-//! is accepted here (asymmetric user tokens arrive with the auth issue, against JWKS keys).
+//! Must not touch the database or trust unsigned claims: HS256 only with the configured secret,
+//! ES256 only against configured public keys (by `kid`); every other algorithm is refused (V-02).
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value};
@@ -40,12 +40,21 @@ pub enum JwtError {
     Required,
 }
 
-/// HS256 keys built once from the configured secret.
+/// An ES256 public key as published in a JWKS (`kty: EC`, `crv: P-256`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct EcPublicJwk {
+    pub kid: String,
+    pub x: String,
+    pub y: String,
+}
+
+/// HS256 keys built once from the configured secret, plus ES256 public keys for user tokens.
 #[derive(Clone)]
 pub struct JwtKeys {
     decoding: DecodingKey,
     encoding: EncodingKey,
     audience: Option<String>,
+    ec_keys: Vec<(String, DecodingKey)>,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -60,7 +69,18 @@ impl JwtKeys {
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             audience,
+            ec_keys: Vec::new(),
         }
+    }
+
+    /// Adds ES256 public keys; tokens name theirs with `kid` (a lone key also verifies tokens without one).
+    pub fn with_ec_keys(mut self, keys: &[EcPublicJwk]) -> Result<Self, JwtError> {
+        for key in keys {
+            let decoding = DecodingKey::from_ec_components(&key.x, &key.y)
+                .map_err(|e| JwtError::Invalid(format!("invalid EC public key {}: {e}", key.kid)))?;
+            self.ec_keys.push((key.kid.clone(), decoding));
+        }
+        Ok(self)
     }
 
     /// Verifies signature (HS256 only), `exp`/`nbf` when present, and `aud` when configured.
@@ -71,10 +91,17 @@ impl JwtKeys {
         }
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| JwtError::Invalid("JWT cryptographic operation failed".to_string()))?;
-        if header.alg != Algorithm::HS256 {
-            return Err(JwtError::Invalid("No suitable key or wrong key type".to_string()));
-        }
-        let mut validation = Validation::new(Algorithm::HS256);
+        let no_key = || JwtError::Invalid("No suitable key or wrong key type".to_string());
+        let key = match header.alg {
+            Algorithm::HS256 => &self.decoding,
+            Algorithm::ES256 => match (&header.kid, self.ec_keys.as_slice()) {
+                (Some(kid), keys) => keys.iter().find(|(k, _)| k == kid).map(|(_, d)| d).ok_or_else(no_key)?,
+                (None, [(_, only)]) => only,
+                (None, _) => return Err(no_key()),
+            },
+            _ => return Err(no_key()),
+        };
+        let mut validation = Validation::new(header.alg);
         validation.required_spec_claims.clear();
         validation.leeway = 30;
         validation.validate_nbf = true;
@@ -82,7 +109,7 @@ impl JwtKeys {
             Some(aud) => validation.set_audience(&[aud]),
             None => validation.validate_aud = false,
         }
-        let data = jsonwebtoken::decode::<Value>(token, &self.decoding, &validation).map_err(|e| {
+        let data = jsonwebtoken::decode::<Value>(token, key, &validation).map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => JwtError::Claims("JWT expired".to_string()),
@@ -218,5 +245,42 @@ mod tests {
     fn invalid_apikey_is_not_silently_anonymous() {
         let r = authenticate(&keys(), Credentials { apikey: Some("x.y.z"), bearer: None }, Some("anon"));
         assert!(matches!(r, Err(JwtError::Invalid(_))));
+    }
+
+    /// A throwaway P-256 key for tests only.
+    const TEST_EC_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgaFlM4qlp3VnvJZ71
+i1EDtXqsUUA4j2UNbITR65MjB96hRANCAAS646g2oq3Xi2QFnUcc8RgRVGctL3TR
+1yNer7w8jL/aK0x+k8MBHKa5xl5SSRuYvDAfkiUH/OyYJ1kxl3eNJpsB
+-----END PRIVATE KEY-----
+";
+
+    fn test_ec_jwk(kid: &str) -> EcPublicJwk {
+        EcPublicJwk { kid: kid.into(), x: "uuOoNqKt14tkBZ1HHPEYEVRnLS900dcjXq-8PIy_2is".into(), y: "TH6TwwEcprnGXlJJG5i8MB-SJQf87JgnWTGXd40mmwE".into() }
+    }
+
+    fn es256(kid: Option<&str>, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = kid.map(str::to_string);
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_pem(TEST_EC_PEM.as_bytes()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn es256_tokens_verify_against_their_kid_only() {
+        let k = keys().with_ec_keys(&[test_ec_jwk("k1")]).unwrap();
+        let claims = k.verify(&es256(Some("k1"), &json!({"role": "authenticated", "sub": "u"}))).unwrap();
+        assert_eq!(claims["sub"], "u");
+        assert!(k.verify(&es256(None, &json!({"role": "x"}))).is_ok(), "a lone key verifies tokens without kid");
+        assert!(matches!(k.verify(&es256(Some("other"), &json!({}))), Err(JwtError::Invalid(_))));
+        // Without EC keys configured, ES256 tokens are refused outright.
+        assert!(matches!(keys().verify(&es256(Some("k1"), &json!({}))), Err(JwtError::Invalid(_))));
+    }
+
+    #[test]
+    fn hs256_token_cannot_pose_as_es256() {
+        // An HS256 token signed with the EC key's public x as secret (algorithm confusion) is refused.
+        let k = keys().with_ec_keys(&[test_ec_jwk("k1")]).unwrap();
+        let confused = JwtKeys::new("uuOoNqKt14tkBZ1HHPEYEVRnLS900dcjXq-8PIy_2is", None).sign(&json!({"role": "service_role"})).unwrap();
+        assert!(matches!(k.verify(&confused), Err(JwtError::Invalid(_))));
     }
 }

@@ -60,6 +60,12 @@ impl Db {
         })
     }
 
+    /// A pooled connection for the auth store (`pgrest-auth`), which runs its own statements.
+    /// The REST pipeline never uses this: it goes through `run`.
+    pub async fn connection(&self) -> Result<deadpool_postgres::Object, DbError> {
+        Ok(self.pool.get().await?)
+    }
+
     /// Opens one connection now (start-up check; the pool keeps it).
     pub async fn ping(&self) -> Result<(), DbError> {
         let client = self.pool.get().await?;
