@@ -134,11 +134,15 @@ fn without_repeats(names: Vec<String>) -> Vec<String> {
 }
 
 /// Runs `parse` over `input`, turning a failure into a PGRST100 error about `subject`.
+/// Parses untracked first; only a failure is parsed again with error tracking, for the message.
 fn run<T>(
     input: &str,
     subject: impl FnOnce() -> String,
-    parse: impl FnOnce(&mut Cursor) -> Parsed<T>,
+    parse: impl Fn(&mut Cursor) -> Parsed<T>,
 ) -> Result<T, QueryError> {
+    if let Ok(parsed) = parse(&mut Cursor::untracked(input)) {
+        return Ok(parsed);
+    }
     let mut cursor = Cursor::new(input);
     parse(&mut cursor).map_err(|_| cursor.into_error(subject()))
 }
@@ -149,6 +153,9 @@ fn parse_key_path(key: &str) -> Result<(EmbedPath, super::types::Field), QueryEr
 
 /// A filter value; `None` when, in an RPC, the value is not a filter at all (it is an argument).
 fn parse_filter_value(value: &str, is_rpc: bool) -> Result<Option<(bool, super::types::Operation)>, QueryError> {
+    if let Ok(parsed) = filter::negatable_operation(&mut Cursor::untracked(value), filter::OperandStyle::WholeValue) {
+        return Ok(Some(parsed));
+    }
     let mut cursor = Cursor::new(value);
     match filter::negatable_operation(&mut cursor, filter::OperandStyle::WholeValue) {
         Ok(parsed) => Ok(Some(parsed)),

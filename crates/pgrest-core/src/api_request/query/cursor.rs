@@ -12,6 +12,54 @@
 use super::super::query_error::{ErrorItem, QueryError};
 use super::parsec_text::{parsec_line_column, show_char, show_found, show_string};
 
+/// Error text kept as data and rendered Haskell-style only when an error is reported, so a
+/// successful parse (which records and drops many errors) allocates no text.
+#[derive(Debug, Clone)]
+enum Text {
+    /// A label as written (`letter`, `end of input`).
+    Raw(&'static str),
+    /// Parsec's `show [c]` of what a primitive saw; empty at the end of input.
+    Found(Option<char>),
+    /// `show c` (`'t'`).
+    QuotedChar(char),
+    /// `show s` of an expected string (`"abc"`).
+    ShownStr(&'static str),
+    /// `show [c]` of an expected char (`","`).
+    ShownChar(char),
+}
+
+impl Text {
+    fn render(&self) -> String {
+        match self {
+            Text::Raw(text) => (*text).to_string(),
+            Text::Found(found) => show_found(*found),
+            Text::QuotedChar(c) => show_char(*c),
+            Text::ShownStr(text) => show_string(text),
+            Text::ShownChar(c) => show_string(&c.to_string()),
+        }
+    }
+}
+
+/// An error item before rendering (see `ErrorItem`).
+#[derive(Debug, Clone)]
+enum Item {
+    SysUnexpected(Text),
+    Unexpected(Text),
+    Expected(Text),
+    Message(Text),
+}
+
+impl Item {
+    fn render(&self) -> ErrorItem {
+        match self {
+            Item::SysUnexpected(t) => ErrorItem::SysUnexpected(t.render()),
+            Item::Unexpected(t) => ErrorItem::Unexpected(t.render()),
+            Item::Expected(t) => ErrorItem::Expected(t.render()),
+            Item::Message(t) => ErrorItem::Message(t.render()),
+        }
+    }
+}
+
 /// A failed parse; the details live in the cursor.
 #[derive(Debug)]
 pub(super) struct Failed;
@@ -25,7 +73,7 @@ pub(super) type Alternative<'a, T> = &'a dyn Fn(&mut Cursor) -> Parsed<T>;
 #[derive(Debug, Clone)]
 struct PendingError {
     at: usize,
-    items: Vec<ErrorItem>,
+    items: Vec<Item>,
 }
 
 #[derive(Debug)]
@@ -33,11 +81,20 @@ pub(super) struct Cursor {
     chars: Vec<char>,
     pos: usize,
     pending: Option<PendingError>,
+    /// Whether errors are recorded. Parsec's errors never steer the parse, so callers parse
+    /// untracked first (no error bookkeeping at all) and re-run tracked only to report a failure.
+    tracking: bool,
 }
 
 impl Cursor {
+    /// A cursor that records errors (for reporting).
     pub(super) fn new(input: &str) -> Self {
-        Cursor { chars: input.chars().collect(), pos: 0, pending: None }
+        Cursor { chars: input.chars().collect(), pos: 0, pending: None, tracking: true }
+    }
+
+    /// A cursor that records nothing: the fast path for input that is expected to parse.
+    pub(super) fn untracked(input: &str) -> Self {
+        Cursor { chars: input.chars().collect(), pos: 0, pending: None, tracking: false }
     }
 
     /// Chars consumed so far.
@@ -54,24 +111,32 @@ impl Cursor {
         self.pending = None;
     }
 
-    fn record(&mut self, at: usize, items: Vec<ErrorItem>) {
-        let incoming = Some(PendingError { at, items });
+    /// Records an error at `at`; `items` is only built when tracking.
+    fn record(&mut self, at: usize, items: impl FnOnce() -> Vec<Item>) {
+        if !self.tracking {
+            return;
+        }
+        let incoming = Some(PendingError { at, items: items() });
         self.pending = merge(self.pending.take(), incoming);
     }
 
     /// Parsec's `satisfy` (with an optional `<?>` label).
-    pub(super) fn satisfy(&mut self, accept: impl Fn(char) -> bool, label: Option<&str>) -> Parsed<char> {
+    pub(super) fn satisfy(&mut self, accept: impl Fn(char) -> bool, label: Option<&'static str>) -> Parsed<char> {
+        self.satisfy_text(accept, label.map(Text::Raw))
+    }
+
+    fn satisfy_text(&mut self, accept: impl Fn(char) -> bool, expected: Option<Text>) -> Parsed<char> {
         match self.peek() {
             Some(found) if accept(found) => {
                 self.consume_one();
                 Ok(found)
             }
             found => {
-                let mut items = vec![ErrorItem::SysUnexpected(show_found(found))];
-                if let Some(label) = label {
-                    items.push(ErrorItem::Expected(label.to_string()));
-                }
-                self.record(self.pos, items);
+                self.record(self.pos, || {
+                    let mut items = vec![Item::SysUnexpected(Text::Found(found))];
+                    items.extend(expected.map(Item::Expected));
+                    items
+                });
                 Err(Failed)
             }
         }
@@ -79,13 +144,12 @@ impl Cursor {
 
     /// Parsec's `char`.
     pub(super) fn char_is(&mut self, wanted: char) -> Parsed<char> {
-        let label = show_string(&wanted.to_string());
-        self.satisfy(|found| found == wanted, Some(&label))
+        self.satisfy_text(|found| found == wanted, Some(Text::ShownChar(wanted)))
     }
 
     /// Parsec's `string`: a partial match consumes (so callers wrap it in `attempt`), and the
     /// error sits at the start of the string, naming the first char that differed.
-    pub(super) fn string(&mut self, wanted: &str) -> Parsed<()> {
+    pub(super) fn string(&mut self, wanted: &'static str) -> Parsed<()> {
         let start = self.pos;
         match self.mismatch_at(wanted) {
             None => {
@@ -101,20 +165,18 @@ impl Cursor {
                     self.pos = start + matched;
                     self.pending = None;
                 }
-                let items = vec![ErrorItem::SysUnexpected(show_found(found)), ErrorItem::Expected(show_string(wanted))];
-                self.record(start, items);
+                self.record(start, || vec![Item::SysUnexpected(Text::Found(found)), Item::Expected(Text::ShownStr(wanted))]);
                 Err(Failed)
             }
         }
     }
 
     /// `try (lookAhead (string s))`: succeeds without consuming, fails without consuming.
-    pub(super) fn peek_string(&mut self, wanted: &str) -> Parsed<()> {
+    pub(super) fn peek_string(&mut self, wanted: &'static str) -> Parsed<()> {
         match self.mismatch_at(wanted) {
             None => Ok(()),
             Some((_, found)) => {
-                let items = vec![ErrorItem::SysUnexpected(show_found(found)), ErrorItem::Expected(show_string(wanted))];
-                self.record(self.pos, items);
+                self.record(self.pos, || vec![Item::SysUnexpected(Text::Found(found)), Item::Expected(Text::ShownStr(wanted))]);
                 Err(Failed)
             }
         }
@@ -133,33 +195,42 @@ impl Cursor {
 
     /// Parsec's `eof` (`notFollowedBy anyToken <?> "end of input"`).
     pub(super) fn eof(&mut self) -> Parsed<()> {
-        let expected = ErrorItem::Expected("end of input".to_string());
+        let expected = || Item::Expected(Text::Raw("end of input"));
         match self.peek() {
             None => {
-                self.record(self.pos, vec![ErrorItem::SysUnexpected(String::new()), expected]);
+                self.record(self.pos, || vec![Item::SysUnexpected(Text::Found(None)), expected()]);
                 Ok(())
             }
             Some(found) => {
-                self.record(self.pos, vec![ErrorItem::Unexpected(show_char(found)), expected]);
+                self.record(self.pos, || vec![Item::Unexpected(Text::QuotedChar(found)), expected()]);
                 Err(Failed)
             }
         }
     }
 
-    /// Parsec's `notFollowedBy p` for a one-char `p` accepting `rejected` (labelled `label`).
+    /// Parsec's `notFollowedBy (char c)`: fails when the next char is `c`.
     /// Like Parsec, a failure is reported just after the offending char.
-    pub(super) fn not_followed_by(&mut self, rejected: impl Fn(char) -> bool, label: Option<&str>) -> Parsed<()> {
+    pub(super) fn not_followed_by_char(&mut self, rejected: char) -> Parsed<()> {
+        self.not_followed_by_text(|found| found == rejected, Some(Text::ShownChar(rejected)))
+    }
+
+    /// Parsec's `notFollowedBy p` for a one-char `p` accepting `rejected` (unlabelled).
+    pub(super) fn not_followed_by(&mut self, rejected: impl Fn(char) -> bool) -> Parsed<()> {
+        self.not_followed_by_text(rejected, None)
+    }
+
+    fn not_followed_by_text(&mut self, rejected: impl Fn(char) -> bool, expected: Option<Text>) -> Parsed<()> {
         match self.peek() {
             Some(found) if rejected(found) => {
-                self.record(self.pos + 1, vec![ErrorItem::Unexpected(show_char(found))]);
+                self.record(self.pos + 1, || vec![Item::Unexpected(Text::QuotedChar(found))]);
                 Err(Failed)
             }
             found => {
-                let mut items = vec![ErrorItem::SysUnexpected(show_found(found))];
-                if let Some(label) = label {
-                    items.push(ErrorItem::Expected(label.to_string()));
-                }
-                self.record(self.pos, items);
+                self.record(self.pos, || {
+                    let mut items = vec![Item::SysUnexpected(Text::Found(found))];
+                    items.extend(expected.map(Item::Expected));
+                    items
+                });
                 Ok(())
             }
         }
@@ -172,16 +243,22 @@ impl Cursor {
             self.pos = self.chars.len();
             self.pending = None;
         }
-        self.record(self.pos, vec![ErrorItem::SysUnexpected(String::new())]);
+        self.record(self.pos, || vec![Item::SysUnexpected(Text::Found(None))]);
         rest
     }
 
     /// Parsec's `try`: a failure rewinds to where `parse` started, as if nothing was consumed.
     pub(super) fn attempt<T>(&mut self, parse: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
         let start = self.pos;
-        let before = self.pending.clone();
+        // Errors recorded before `parse` are set aside instead of cloned: they only survive if
+        // `parse` consumed nothing (then they merge with its errors, as if never removed) or
+        // failed after consuming (then `try` rewinds and merges them back).
+        let before = self.pending.take();
         let result = parse(self);
-        if result.is_err() && self.pos != start {
+        if self.pos == start {
+            let inner = self.pending.take();
+            self.pending = merge(before, inner);
+        } else if result.is_err() {
             self.pos = start;
             let inner = self.pending.take();
             self.pending = merge(before, inner);
@@ -190,14 +267,14 @@ impl Cursor {
     }
 
     /// Parsec's `<?>`: if `parse` consumed nothing, its "expecting" items become `name`.
-    pub(super) fn label<T>(&mut self, name: &str, parse: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
+    pub(super) fn label<T>(&mut self, name: &'static str, parse: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
         let start = self.pos;
         let before = self.pending.take();
         let result = parse(self);
         if self.pos == start {
             if let Some(inner) = &mut self.pending {
-                inner.items.retain(|item| !matches!(item, ErrorItem::Expected(_)));
-                inner.items.insert(0, ErrorItem::Expected(name.to_string()));
+                inner.items.retain(|item| !matches!(item, Item::Expected(_)));
+                inner.items.insert(0, Item::Expected(Text::Raw(name)));
             }
             let inner = self.pending.take();
             self.pending = merge(before, inner);
@@ -294,15 +371,15 @@ impl Cursor {
     }
 
     /// Fails with only `message` (used after consuming, so nothing else is merged in).
-    pub(super) fn fail_with_message<T>(&mut self, message: &str) -> Parsed<T> {
-        self.pending = Some(PendingError { at: self.pos, items: vec![ErrorItem::Message(message.to_string())] });
+    pub(super) fn fail_with_message<T>(&mut self, message: &'static str) -> Parsed<T> {
+        self.pending = Some(PendingError { at: self.pos, items: vec![Item::Message(Text::Raw(message))] });
         Err(Failed)
     }
 
     /// The PGRST100 error for the failure just seen, e.g. subject `failed to parse order (x)`.
     pub(super) fn into_error(self, subject: String) -> QueryError {
         let (at, items) = match self.pending {
-            Some(pending) => (pending.at, pending.items),
+            Some(pending) => (pending.at, pending.items.iter().map(Item::render).collect::<Vec<_>>()),
             None => (self.pos, Vec::new()),
         };
         let (line, column) = parsec_line_column(self.chars.get(..at).unwrap_or(&self.chars));

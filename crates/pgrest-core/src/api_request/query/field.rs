@@ -5,7 +5,6 @@
 
 use super::super::types::{EmbedPath, Field, JsonKey, JsonStep};
 use super::cursor::{Cursor, Parsed};
-use super::parsec_text::show_string;
 
 const FIELD_NAME_LABEL: &str = "field name (* or [a..z0..9_$])";
 const JSON_KEY_LABEL: &str = "any non reserved character different from: .,>()";
@@ -63,8 +62,7 @@ fn identifier_char(cursor: &mut Cursor) -> Parsed<char> {
 fn dash(cursor: &mut Cursor) -> Parsed<()> {
     cursor.attempt(|cursor| {
         cursor.char_is('-')?;
-        let label = show_string(">");
-        cursor.not_followed_by(|found| found == '>', Some(&label))
+        cursor.not_followed_by_char('>')
     })
 }
 
@@ -137,8 +135,7 @@ pub(super) fn delimiter(cursor: &mut Cursor) -> Parsed<()> {
 /// The `:` after an alias (but not the `::` of a cast).
 pub(super) fn alias_separator(cursor: &mut Cursor) -> Parsed<()> {
     cursor.char_is(':')?;
-    let label = show_string(":");
-    cursor.not_followed_by(|found| found == ':', Some(&label))
+    cursor.not_followed_by_char(':')
 }
 
 /// `a, b ,c` (for `columns=` and `on_conflict=`).

@@ -43,7 +43,7 @@ fn not_prefix(cursor: &mut Cursor) -> Parsed<()> {
 }
 
 /// `keyword.`, all or nothing.
-fn keyword_and_dot(cursor: &mut Cursor, keyword: &str) -> Parsed<()> {
+fn keyword_and_dot(cursor: &mut Cursor, keyword: &'static str) -> Parsed<()> {
     cursor.attempt(|cursor| {
         cursor.string(keyword)?;
         delimiter(cursor)
@@ -161,7 +161,7 @@ fn quantified(cursor: &mut Cursor, style: OperandStyle) -> Parsed<Operation> {
     Ok(Operation::Simple { op, quantifier, value })
 }
 
-fn keyword(cursor: &mut Cursor, word: &str, op: SimpleOp) -> Parsed<SimpleOp> {
+fn keyword(cursor: &mut Cursor, word: &'static str, op: SimpleOp) -> Parsed<SimpleOp> {
     cursor.attempt(|cursor| cursor.string(word)).map(|()| op)
 }
 
@@ -178,7 +178,7 @@ fn operand(cursor: &mut Cursor, style: OperandStyle) -> Parsed<String> {
 /// A quoted value that ends right before `,`, `)` or the end.
 fn closed_quoted_value(cursor: &mut Cursor) -> Parsed<String> {
     let value = quoted_value(cursor)?;
-    cursor.not_followed_by(|found| found != ',' && found != ')', None)?;
+    cursor.not_followed_by(|found| found != ',' && found != ')')?;
     Ok(value)
 }
 

@@ -58,7 +58,7 @@ fn nulls(cursor: &mut Cursor) -> Parsed<Nulls> {
 }
 
 /// `.keyword`, all or nothing.
-fn dotted_keyword(cursor: &mut Cursor, keyword: &str) -> Parsed<()> {
+fn dotted_keyword(cursor: &mut Cursor, keyword: &'static str) -> Parsed<()> {
     cursor.attempt(|cursor| {
         delimiter(cursor)?;
         cursor.string(keyword)
