@@ -31,6 +31,11 @@ pub enum StartupError {
     SchemaCache(String),
 }
 
+/// The caller's network address, attached to a request by runners that know it (the local server's
+/// socket peer, API Gateway's `sourceIp`). Used for per-IP rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// A boxed response future (what an `AuthService` returns).
 pub type ResponseFuture<'a> = Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send + 'a>>;
 

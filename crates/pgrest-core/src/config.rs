@@ -48,7 +48,7 @@ pub struct Config {
     /// Expected `aud` of user tokens, when set.
     pub jwt_audience: Option<String>,
     /// ES256 public keys for user tokens (`PGREST_JWT_JWKS`: a JWKS document or an array of JWKs;
-    /// private members such as `d` are ignored here).
+    /// falls back to the auth service's `AUTH_JWT_SIGNING_KEYS`, whose private members are ignored here).
     pub jwt_ec_keys: Vec<crate::auth::jwt::EcPublicJwk>,
     pub tx_end: TxEnd,
     /// PATCH and DELETE without any filter are refused unless this is set.
@@ -159,7 +159,7 @@ impl Config {
             anon_role,
             jwt_secret,
             jwt_audience: get("PGREST_JWT_AUD"),
-            jwt_ec_keys: match get("PGREST_JWT_JWKS") {
+            jwt_ec_keys: match get("PGREST_JWT_JWKS").or_else(|| get("AUTH_JWT_SIGNING_KEYS")) {
                 Some(text) => parse_ec_keys(&text).ok_or(ConfigError::Invalid {
                     name: "PGREST_JWT_JWKS",
                     value: "<not shown>".to_string(),

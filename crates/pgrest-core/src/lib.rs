@@ -14,6 +14,6 @@ pub mod response;
 pub mod schema_cache;
 pub mod sql;
 
-pub use app::{App, AuthService, ResponseFuture, StartupError};
+pub use app::{App, AuthService, ClientAddr, ResponseFuture, StartupError};
 pub use auth::jwt::{AuthContext, AuthorizerIdentity, JwtKeys};
 pub use config::{Config, ConfigError, Overrides, TxEnd};

@@ -1,0 +1,311 @@
+//! Email flows: `POST /otp`, `POST /magiclink`, `POST /verify`, `GET /verify` (redirect with the
+//! session in the URL fragment), `POST /recover`, `POST /resend`, and `send_link`, which mints a
+//! one-time token, stores its hash and mails the link and code.
+//!
+//! Must not reveal whether an address is registered (recover and otp answer `{}` either way) and
+//! must not redirect anywhere outside the allow-list (S-06).
+
+use bytes::Bytes;
+use deadpool_postgres::GenericClient;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{check_email, limit};
+use crate::error::AuthError;
+use crate::issue::new_session;
+use crate::mailer::{build, Template, TemplateData};
+use crate::request::{json_response, redirect, session_fragment, Req};
+use crate::service::NativeAuth;
+use crate::store::{self, NewUser, SentColumn, UserRow};
+use crate::tokens::{hash_token, new_otp};
+
+/// What a mailed link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    Signup,
+    MagicLink,
+    Recovery,
+    EmailChange,
+}
+
+impl LinkKind {
+    /// `one_time_tokens.token_type` (GoTrue reuses the recovery token for magic links).
+    fn token_type(self) -> &'static str {
+        match self {
+            LinkKind::Signup => "confirmation_token",
+            LinkKind::MagicLink | LinkKind::Recovery => "recovery_token",
+            LinkKind::EmailChange => "email_change_token_new",
+        }
+    }
+
+    /// The `type` the link carries to `/verify`.
+    fn verify_type(self) -> &'static str {
+        match self {
+            LinkKind::Signup => "signup",
+            LinkKind::MagicLink => "magiclink",
+            LinkKind::Recovery => "recovery",
+            LinkKind::EmailChange => "email_change",
+        }
+    }
+
+    fn template(self) -> Template {
+        match self {
+            LinkKind::Signup => Template::Confirmation,
+            LinkKind::MagicLink => Template::MagicLink,
+            LinkKind::Recovery => Template::Recovery,
+            LinkKind::EmailChange => Template::EmailChange,
+        }
+    }
+}
+
+/// The stored hash of a code: sha256(email + code), as GoTrue derives it, so a code is only valid
+/// together with its address.
+fn code_hash(email: &str, code: &str) -> String {
+    hash_token(&format!("{}{}", email.to_lowercase(), code))
+}
+
+/// Mints a one-time token for `user`, stores its hash, and mails link + code.
+pub async fn send_link<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow, kind: LinkKind, redirect_to: &str) -> Result<(), AuthError> {
+    let address = match kind {
+        LinkKind::EmailChange => user.email_change.clone().filter(|e| !e.is_empty()),
+        _ => user.email.clone(),
+    }
+    .ok_or_else(|| AuthError::validation("An email address is required"))?;
+    svc.limiter
+        .check("email_sent", &address, svc.config.limits.email_per_address)
+        .map_err(|retry| AuthError::email_rate_limited(retry.0))?;
+    let code = new_otp();
+    let token_hash = code_hash(&address, &code);
+    c.execute(
+        "INSERT INTO auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at) \
+         VALUES ($1, $2, $3::text::auth.one_time_token_type, $4, $5, now(), now()) \
+         ON CONFLICT (user_id, token_type) DO UPDATE SET token_hash = EXCLUDED.token_hash, relates_to = EXCLUDED.relates_to, \
+           created_at = now(), updated_at = now()",
+        &[&uuid::Uuid::new_v4(), &user.id, &kind.token_type(), &token_hash, &address],
+    )
+    .await?;
+    let link = format!(
+        "{}/auth/v1/verify?token={}&type={}&redirect_to={}",
+        svc.config.external_url,
+        token_hash,
+        kind.verify_type(),
+        percent_encoding::utf8_percent_encode(redirect_to, percent_encoding::NON_ALPHANUMERIC)
+    );
+    let data = TemplateData {
+        site_url: svc.config.site_url.clone(),
+        confirmation_url: link,
+        token: code,
+        token_hash,
+        email: user.email.clone().unwrap_or_default(),
+        new_email: user.email_change.clone().filter(|e| !e.is_empty()),
+        redirect_to: Some(redirect_to.to_string()),
+    };
+    let email = build(kind.template(), &address, &data);
+    svc.mailer.send(email).await.map_err(AuthError::unexpected)?;
+    let column = match kind {
+        LinkKind::Signup => SentColumn::Confirmation,
+        LinkKind::MagicLink | LinkKind::Recovery => SentColumn::Recovery,
+        LinkKind::EmailChange => SentColumn::EmailChange,
+    };
+    store::mark_sent(c, user.id, column).await?;
+    tracing::info!(user_id = %user.id, kind = kind.verify_type(), "auth: email link sent");
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct OtpBody {
+    email: Option<String>,
+    phone: Option<String>,
+    data: Option<Value>,
+    create_user: Option<bool>,
+}
+
+/// `POST /otp`: a magic link + code; signs the address up first when allowed.
+pub async fn otp(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    let body: OtpBody = req.json()?;
+    if body.phone.is_some() && body.email.is_none() {
+        return Err(AuthError::new(422, "phone_provider_disabled", "Phone logins are disabled"));
+    }
+    send_sign_in_link(svc, req, body.email.as_deref().unwrap_or(""), body.data, body.create_user.unwrap_or(true)).await
+}
+
+/// `POST /magiclink`: the older name of the same flow.
+pub async fn magiclink(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    let body: OtpBody = req.json()?;
+    send_sign_in_link(svc, req, body.email.as_deref().unwrap_or(""), body.data, true).await
+}
+
+async fn send_sign_in_link(svc: &NativeAuth, req: &Req, email: &str, data: Option<Value>, create_user: bool) -> Result<http::Response<Bytes>, AuthError> {
+    limit(svc, "otp", &req.ip, svc.config.limits.otp_per_ip)?;
+    let email = check_email(email)?;
+    let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
+    let mut conn = svc.db.connection().await?;
+    let tx = conn.transaction().await?;
+    match store::user_by_email(&tx, &email).await? {
+        Some(user) => {
+            let kind = if user.confirmed() { LinkKind::MagicLink } else { LinkKind::Signup };
+            send_link(svc, &tx, &user, kind, &redirect_to).await?;
+        }
+        None if !create_user || svc.config.disable_signup => {
+            return Err(AuthError::new(422, "otp_disabled", "Signups not allowed for otp"));
+        }
+        None => {
+            let metadata = match data {
+                Some(v @ Value::Object(_)) => v,
+                _ => json!({}),
+            };
+            let new = NewUser { email: Some(&email), encrypted_password: None, user_metadata: &metadata, provider: "email", confirmed: false, is_anonymous: false, aud: &svc.config.audience };
+            if let Some(user) = store::create_user(&tx, &new).await? {
+                send_link(svc, &tx, &user, LinkKind::Signup, &redirect_to).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(json_response(200, &json!({})))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct EmailBody {
+    email: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// `POST /recover`: mails a recovery link when the address is registered; `{}` either way.
+pub async fn recover(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    let body: EmailBody = req.json()?;
+    limit(svc, "otp", &req.ip, svc.config.limits.otp_per_ip)?;
+    let email = check_email(body.email.as_deref().unwrap_or(""))?;
+    let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
+    let mut conn = svc.db.connection().await?;
+    let tx = conn.transaction().await?;
+    if let Some(user) = store::user_by_email(&tx, &email).await? {
+        send_link(svc, &tx, &user, LinkKind::Recovery, &redirect_to).await?;
+    }
+    tx.commit().await?;
+    Ok(json_response(200, &json!({})))
+}
+
+/// `POST /resend`: sends the sign-up confirmation or the email-change link again.
+pub async fn resend(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    let body: EmailBody = req.json()?;
+    limit(svc, "otp", &req.ip, svc.config.limits.otp_per_ip)?;
+    let kind = match body.kind.as_deref() {
+        Some("signup") => LinkKind::Signup,
+        Some("email_change") => LinkKind::EmailChange,
+        _ => return Err(AuthError::validation("Missing one of these types: signup, email_change")),
+    };
+    let email = check_email(body.email.as_deref().unwrap_or(""))?;
+    let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
+    let mut conn = svc.db.connection().await?;
+    let tx = conn.transaction().await?;
+    if let Some(user) = store::user_by_email(&tx, &email).await? {
+        let wanted = match kind {
+            LinkKind::Signup => !user.confirmed(),
+            _ => user.email_change.as_ref().is_some_and(|e| !e.is_empty()),
+        };
+        if wanted {
+            send_link(svc, &tx, &user, kind, &redirect_to).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(json_response(200, &json!({})))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct VerifyBody {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    token: Option<String>,
+    token_hash: Option<String>,
+    email: Option<String>,
+}
+
+/// Token types a verify `type` may consume.
+fn token_types_for(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "signup" | "invite" => &["confirmation_token"],
+        "magiclink" | "recovery" => &["recovery_token"],
+        "email" => &["confirmation_token", "recovery_token"],
+        "email_change" => &["email_change_token_new", "email_change_token_current"],
+        _ => return None,
+    })
+}
+
+/// Consumes a one-time token and signs the user in; the session object on success.
+async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Result<Value, AuthError> {
+    limit(svc, "verify", &req.ip, svc.config.limits.verify_per_ip)?;
+    let types = token_types_for(kind).ok_or_else(|| AuthError::validation(format!("Verify requires a verification type: {kind}")))?;
+    let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+    let ttl = i64::try_from(svc.config.otp_ttl.as_secs()).unwrap_or(3600);
+    let mut conn = svc.db.connection().await?;
+    let tx = conn.transaction().await?;
+    let row = tx
+        .query_opt(
+            "DELETE FROM auth.one_time_tokens WHERE token_hash = $1 AND token_type::text = ANY($2) \
+             RETURNING user_id, token_type::text, relates_to, created_at > now() - make_interval(secs => $3::float8)",
+            &[&token_hash, &types, &(ttl as f64)],
+        )
+        .await?;
+    let Some(row) = row else { return Err(AuthError::otp_expired()) };
+    let user_id: uuid::Uuid = row.try_get(0)?;
+    let token_type: String = row.try_get(1)?;
+    let relates_to: String = row.try_get(2)?;
+    let fresh: bool = row.try_get(3)?;
+    if !fresh {
+        tx.commit().await?;
+        return Err(AuthError::otp_expired());
+    }
+    match token_type.as_str() {
+        "email_change_token_new" | "email_change_token_current" => {
+            if !store::apply_email(&tx, user_id, &relates_to).await? {
+                return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
+            }
+        }
+        _ => store::confirm_email(&tx, user_id).await?,
+    }
+    let user = store::user_by_id(&tx, user_id).await?.ok_or_else(AuthError::otp_expired)?;
+    let method = match kind {
+        "recovery" => "recovery",
+        "signup" | "invite" => "email/signup",
+        "email_change" => "email_change",
+        _ => "otp",
+    };
+    let session = new_session(svc, &tx, &user, method, &req.ip, req.user_agent()).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// `POST /verify`: `{type, token, email}` (the six-digit code) or `{type, token_hash}`.
+pub async fn verify_post(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    let body: VerifyBody = req.json()?;
+    let kind = body.kind.unwrap_or_default();
+    let hash = match (body.token_hash, body.token, body.email) {
+        (Some(hash), _, _) if !hash.is_empty() => hash,
+        (_, Some(code), Some(email)) => code_hash(&check_email(&email)?, code.trim()),
+        _ => return Err(AuthError::validation("Verify requires either a token_hash, or a token and an email")),
+    };
+    let session = verify(svc, req, &kind, &hash).await?;
+    Ok(json_response(200, &session))
+}
+
+/// `GET /verify?token=<hash>&type=...&redirect_to=...`: the link in the email. Redirects with the
+/// session in the fragment, or with `error=...` on failure; only to allowed targets.
+pub async fn verify_get(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
+    let target = svc.config.choose_redirect(req.query("redirect_to"));
+    let kind = req.query("type").unwrap_or("").to_string();
+    let token = req.query("token").unwrap_or("").to_string();
+    let fragment = match verify(svc, req, &kind, &token).await {
+        Ok(session) => session_fragment(&session, Some(("type", &kind))),
+        Err(e) => form_urlencoded::Serializer::new(String::new())
+            .append_pair("error", if e.status == 403 { "access_denied" } else { "server_error" })
+            .append_pair("error_code", e.error_code)
+            .append_pair("error_description", if e.error_code == "otp_expired" { "Email link is invalid or has expired" } else { &e.message })
+            .finish(),
+    };
+    let base = target.split('#').next().unwrap_or(&target);
+    redirect(&format!("{base}#{fragment}"))
+}

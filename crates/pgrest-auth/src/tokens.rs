@@ -1,0 +1,186 @@
+//! Access tokens and keys: signs user access tokens HS256 (with `JWT_SECRET`) or ES256 (with the
+//! first key of `AUTH_JWT_SIGNING_KEYS`, a JSON array of private P-256 JWKs); publishes every
+//! configured key's public half as the JWKS so rotated-out keys keep verifying (overlap).
+//! Also mints opaque refresh tokens.
+//!
+//! Must not verify tokens (the core `JwtKeys` does, for REST and auth alike) or expose private keys.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p256::pkcs8::EncodePrivateKey;
+use rand::RngCore;
+use serde_json::{json, Value};
+
+use crate::error::AuthError;
+
+/// One ES256 key: its id, signing key and public coordinates.
+struct EcKey {
+    kid: String,
+    encoding: EncodingKey,
+    x: String,
+    y: String,
+}
+
+/// Signs access tokens.
+pub struct Signer {
+    hs256: EncodingKey,
+    /// The first key signs; all are published.
+    ec: Vec<EcKey>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer").field("es256_keys", &self.ec.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>()).finish()
+    }
+}
+
+impl Signer {
+    /// `signing_keys`: `AUTH_JWT_SIGNING_KEYS` (a JSON array, or a JWKS object, of private EC P-256 JWKs).
+    pub fn new(jwt_secret: &str, signing_keys: Option<&str>) -> Result<Signer, String> {
+        let mut ec = Vec::new();
+        if let Some(text) = signing_keys {
+            let value: Value = serde_json::from_str(text).map_err(|e| format!("AUTH_JWT_SIGNING_KEYS is not JSON: {e}"))?;
+            let keys = match &value {
+                Value::Array(items) => items.clone(),
+                other => other.get("keys").and_then(Value::as_array).cloned().ok_or("AUTH_JWT_SIGNING_KEYS must be an array of JWKs")?,
+            };
+            for key in keys {
+                ec.push(ec_key_from_jwk(&key)?);
+            }
+        }
+        Ok(Signer { hs256: EncodingKey::from_secret(jwt_secret.as_bytes()), ec })
+    }
+
+    /// `true` when user tokens are signed asymmetrically.
+    pub fn asymmetric(&self) -> bool {
+        !self.ec.is_empty()
+    }
+
+    pub fn sign(&self, claims: &Value) -> Result<String, AuthError> {
+        let result = match self.ec.first() {
+            Some(key) => {
+                let mut header = Header::new(Algorithm::ES256);
+                header.kid = Some(key.kid.clone());
+                jsonwebtoken::encode(&header, claims, &key.encoding)
+            }
+            None => jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.hs256),
+        };
+        result.map_err(AuthError::unexpected)
+    }
+
+    /// The public JWKS (`{"keys": [...]}`); empty when only HS256 is used (the secret is never published).
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = self
+            .ec
+            .iter()
+            .map(|k| json!({"kty": "EC", "crv": "P-256", "x": k.x, "y": k.y, "kid": k.kid, "alg": "ES256", "use": "sig", "key_ops": ["verify"]}))
+            .collect();
+        json!({ "keys": keys })
+    }
+}
+
+fn ec_key_from_jwk(jwk: &Value) -> Result<EcKey, String> {
+    let field = |name: &str| jwk.get(name).and_then(Value::as_str).map(str::to_string);
+    let kid = field("kid").ok_or("signing key without kid")?;
+    if field("kty").as_deref() != Some("EC") || field("crv").as_deref() != Some("P-256") {
+        return Err(format!("signing key {kid}: only EC P-256 keys (ES256) are supported"));
+    }
+    let d = field("d").ok_or_else(|| format!("signing key {kid}: the private member d is missing"))?;
+    let d = URL_SAFE_NO_PAD.decode(d.trim_end_matches('=')).map_err(|_| format!("signing key {kid}: d is not base64url"))?;
+    let secret = p256::SecretKey::from_slice(&d).map_err(|_| format!("signing key {kid}: d is not a valid P-256 scalar"))?;
+    let der = secret.to_pkcs8_der().map_err(|e| format!("signing key {kid}: {e}"))?;
+    let (x, y) = public_coordinates(&secret);
+    if field("x").is_some_and(|v| v != x) || field("y").is_some_and(|v| v != y) {
+        return Err(format!("signing key {kid}: x/y do not match d"));
+    }
+    Ok(EcKey { kid, encoding: EncodingKey::from_ec_der(der.as_bytes()), x, y })
+}
+
+fn public_coordinates(secret: &p256::SecretKey) -> (String, String) {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let point = secret.public_key().to_encoded_point(false);
+    let enc = |b: Option<&p256::FieldBytes>| b.map(|b| URL_SAFE_NO_PAD.encode(b)).unwrap_or_default();
+    (enc(point.x()), enc(point.y()))
+}
+
+/// A new private P-256 JWK (for `generate-key es256` and `dev`).
+pub fn generate_signing_jwk(kid: &str) -> Result<Value, String> {
+    let mut rng = rand::rng();
+    for _ in 0..8 {
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes);
+        if let Ok(secret) = p256::SecretKey::from_slice(&bytes) {
+            let (x, y) = public_coordinates(&secret);
+            return Ok(json!({"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig", "x": x, "y": y, "d": URL_SAFE_NO_PAD.encode(bytes)}));
+        }
+    }
+    Err("could not generate a P-256 key".to_string())
+}
+
+/// An opaque refresh token: 32 random bytes, base64url (never a JWT, never a provider token; V-07).
+pub fn new_refresh_token() -> String {
+    random_token(32)
+}
+
+/// `n` random bytes, base64url.
+pub fn random_token(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A six-digit one-time code.
+pub fn new_otp() -> String {
+    let n = rand::random::<u32>() % 1_000_000;
+    format!("{n:06}")
+}
+
+/// SHA-256 hex of a token (tokens are stored hashed).
+pub fn hash_token(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "auth-test-secret-auth-test-secret-0000";
+
+    #[test]
+    fn es256_tokens_verify_with_core_keys_and_jwks_has_no_private_part() {
+        let jwk = generate_signing_jwk("k1").unwrap();
+        let signer = Signer::new(SECRET, Some(&Value::Array(vec![jwk.clone()]).to_string())).unwrap();
+        let token = signer.sign(&json!({"sub": "u", "role": "authenticated"})).unwrap();
+        let jwks = signer.jwks();
+        assert!(jwks["keys"][0].get("d").is_none());
+        let public = pgrest_core::config::parse_ec_keys(&jwks.to_string()).unwrap();
+        let keys = pgrest_core::JwtKeys::new(SECRET, None).with_ec_keys(&public).unwrap();
+        assert_eq!(keys.verify(&token).unwrap()["sub"], "u");
+    }
+
+    #[test]
+    fn hs256_when_no_keys() {
+        let signer = Signer::new(SECRET, None).unwrap();
+        assert!(!signer.asymmetric());
+        let token = signer.sign(&json!({"sub": "u"})).unwrap();
+        assert_eq!(pgrest_core::JwtKeys::new(SECRET, None).verify(&token).unwrap()["sub"], "u");
+        assert_eq!(signer.jwks(), json!({"keys": []}));
+    }
+
+    #[test]
+    fn rejects_mismatched_public_part() {
+        let mut jwk = generate_signing_jwk("k1").unwrap();
+        jwk["x"] = json!("AAAA");
+        assert!(Signer::new(SECRET, Some(&json!([jwk]).to_string())).is_err());
+    }
+
+    #[test]
+    fn otp_and_hash_shapes() {
+        assert_eq!(new_otp().len(), 6);
+        assert_eq!(hash_token("abc").len(), 64);
+        assert_ne!(new_refresh_token(), new_refresh_token());
+    }
+}
