@@ -25,7 +25,13 @@ async fn main() -> Result<(), Error> {
     let app = App::new(config)
         .await
         .inspect_err(|error| tracing::error!(%error, "pgrest-api could not start"))?;
-    tracing::info!(trust_authorizer, "pgrest-api ready");
+    // /auth/v1 per AUTH_PROVIDER (native when the auth schema is present); links in auth emails
+    // point at API_EXTERNAL_URL, which a deployment sets to its API Gateway URL.
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let auth = pgrest_auth::setup::install_from_env(&app, &env, "http://localhost:9000/lambda-url/pgrest-api", None)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "pgrest-api could not start auth"))?;
+    tracing::info!(trust_authorizer, auth = ?auth, "pgrest-api ready");
     lambda_http::run(service_fn(move |request: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(serve(&app, request, trust_authorizer).await) }

@@ -116,6 +116,17 @@ fn serve(
         let shutdown = server::shutdown_signal()?;
         let app = App::new(config).await?;
         let listener = server::bind(&args.host, args.port).await?;
+        let mut auth_env = plan.env.clone();
+        // Local development defaults, each overridable from the environment or .env.local:
+        // sign-ups are confirmed at once, and emails are printed to the log instead of sent.
+        auth_env.entry("MAILER_AUTOCONFIRM".to_string()).or_insert_with(|| "true".to_string());
+        if let Some(db) = embedded {
+            // The embedded database is ours: migrate it, and let the auth service connect as
+            // the superuser who owns the auth tables (they have row-level security on).
+            let owner_url = db.cluster.url("postgres");
+            crate::auth::migrate(&owner_url).await?;
+            auth_env.entry("AUTH_DATABASE_URL".to_string()).or_insert(owner_url);
+        }
         let address = listener
             .local_addr()
             .map_err(|e| Failure::io("reading the listening address", e))?;
@@ -129,12 +140,14 @@ fn serve(
         } else {
             host
         };
-        print_banner(&format!("http://{host}:{}", address.port()), plan, embedded)?;
+        let api_url = format!("http://{host}:{}", address.port());
+        let auth_note = crate::auth::install(&app, &auth_env, &api_url, true).await?;
+        print_banner(&api_url, plan, embedded, &auth_note)?;
         server::serve(app, listener, shutdown).await
     })
 }
 
-fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>) -> Result<(), Failure> {
+fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>, auth_note: &str) -> Result<(), Failure> {
     let anon = keys::mint(&plan.jwt_secret, KeyRole::Anon)?;
     let service = keys::mint(&plan.jwt_secret, KeyRole::ServiceRole)?;
     let mut lines = vec![
@@ -143,6 +156,7 @@ fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>) -> Resu
         String::new(),
         format!("  API URL:          {api_url}"),
         format!("  REST URL:         {api_url}/rest/v1"),
+        format!("  Auth URL:         {api_url}/auth/v1 ({auth_note})"),
         format!("  anon key:         {anon}"),
         format!("  service_role key: {service}"),
     ];

@@ -3,6 +3,7 @@
 //!
 //! Must not hold engine logic: requests go to `pgrest_core::App`, configuration to `Config`.
 
+mod auth;
 mod dev;
 mod embedded;
 mod envfile;
@@ -37,6 +38,8 @@ enum Command {
     Serve(ServeArgs),
     /// Print an apikey JWT for `anon` or `service_role`, signed with JWT_SECRET.
     GenerateKey(keys::GenerateKeyArgs),
+    /// Create or upgrade the `auth` schema (Supabase-shaped) in DATABASE_URL; idempotent.
+    MigrateAuth(auth::MigrateArgs),
 }
 
 /// Engine settings shared by `serve` (explicit flag > environment > default).
@@ -142,6 +145,7 @@ fn main() -> ExitCode {
         Command::Dev(args) => dev::run(args),
         Command::Serve(args) => serve(args),
         Command::GenerateKey(args) => keys::run(args),
+        Command::MigrateAuth(args) => auth::migrate_command(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,7 +166,9 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         let address = listener
             .local_addr()
             .map_err(|e| Failure::io("reading the listening address", e))?;
-        tracing::info!(%address, "pgrest-lambda listening");
+        let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+        let auth = auth::install(&app, &env, &format!("http://{address}"), false).await?;
+        tracing::info!(%address, auth = %auth, "pgrest-lambda listening");
         server::serve(app, listener, shutdown).await
     })
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -74,7 +74,8 @@ pub(crate) async fn serve(
         let _ = stop_tx.send(true);
     });
     let mut graceful_rx = stop_rx.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         let _ = graceful_rx.wait_for(|stop| *stop).await;
     });
     let mut deadline_rx = stop_rx;
@@ -91,8 +92,10 @@ pub(crate) async fn serve(
 }
 
 /// Every request: collect the body (bounded), call the engine, send its answer back.
-async fn forward(State(shared): State<Shared>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
+async fn forward(State(shared): State<Shared>, ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    // The socket peer is the client here (no proxy in front of the local server).
+    parts.extensions.insert(pgrest_core::ClientAddr(peer.ip()));
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)

@@ -219,7 +219,9 @@ impl App {
             .db
             .run(settings, statement, decide)
             .await
-            .map_err(|error| Error::Db { error, anonymous: auth.anonymous })?;
+            // PostgREST answers 401 (not 403) when the request ran as the anonymous role, whether
+            // or not a token was sent (an anon apikey is still the anonymous role).
+            .map_err(|error| Error::Db { error, anonymous: Some(auth.role.as_str()) == config.anon_role.as_deref() })?;
         response::respond(api, plan, row, Applied { tx: tx_override })
     }
 

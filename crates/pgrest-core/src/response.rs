@@ -29,6 +29,9 @@ pub fn preference_applied(request: &ApiRequest, plan: &ActionPlan, applied: Appl
                 Some(Resolution::IgnoreDuplicates) => items.push("resolution=ignore-duplicates"),
                 None => {}
             }
+            if p.missing_default {
+                items.push("missing=default");
+            }
         }
         match p.return_ {
             Some(ReturnPref::Representation) => items.push("return=representation"),

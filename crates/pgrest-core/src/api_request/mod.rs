@@ -129,7 +129,7 @@ pub fn parse_request(
         return Err(RequestError::BodyTooLarge { size: body.len(), limit: limits.max_body_bytes });
     }
     let payload = match action {
-        Action::Insert | Action::Update | Action::SingleUpsert => Some(Payload::parse(headers, body, limits.max_bulk_rows)?),
+        Action::Insert | Action::Update | Action::SingleUpsert => Some(Payload::parse(headers, body, limits.max_bulk_rows, query.columns.is_some())?),
         Action::Call { read_only: false, .. } => Some(Payload::parse_args(headers, body)?),
         _ => None,
     };

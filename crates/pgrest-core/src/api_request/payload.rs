@@ -24,8 +24,9 @@ pub struct Payload {
 const INVALID_JSON: &str = "Empty or invalid json";
 
 impl Payload {
-    /// A body for INSERT/UPDATE/PUT.
-    pub fn parse(headers: &http::HeaderMap, body: &Bytes, max_rows: usize) -> Result<Payload, RequestError> {
+    /// A body for INSERT/UPDATE/PUT. With `columns=` given (`explicit_columns`), objects may have
+    /// different keys: only the named columns are written, absent keys as NULL (as PostgREST).
+    pub fn parse(headers: &http::HeaderMap, body: &Bytes, max_rows: usize, explicit_columns: bool) -> Result<Payload, RequestError> {
         check_content_type(headers)?;
         let value: Value = serde_json::from_slice(body).map_err(|_| RequestError::InvalidBody(INVALID_JSON.to_string()))?;
         match value {
@@ -48,7 +49,7 @@ impl Payload {
                     match &keys {
                         None => keys = Some(obj.keys().cloned().collect()),
                         Some(first) => {
-                            if first.len() != obj.len() || !first.iter().all(|k| obj.contains_key(k)) {
+                            if !explicit_columns && (first.len() != obj.len() || !first.iter().all(|k| obj.contains_key(k))) {
                                 return Err(RequestError::InvalidBody("All object keys must match".to_string()));
                             }
                         }
@@ -87,7 +88,7 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> Result<Payload, RequestError> {
-        Payload::parse(&http::HeaderMap::new(), &Bytes::from(body.to_string()), 100)
+        Payload::parse(&http::HeaderMap::new(), &Bytes::from(body.to_string()), 100, false)
     }
 
     #[test]
@@ -109,7 +110,14 @@ mod tests {
     #[test]
     fn caps_rows() {
         let body = Bytes::from_static(b"[{},{},{}]");
-        let r = Payload::parse(&http::HeaderMap::new(), &body, 2);
+        let r = Payload::parse(&http::HeaderMap::new(), &body, 2, false);
         assert_eq!(r, Err(RequestError::TooManyRows { rows: 3, limit: 2 }));
+    }
+
+    #[test]
+    fn explicit_columns_allow_differing_keys() {
+        let body = Bytes::from_static(br#"[{"a":1,"b":2},{"a":3}]"#);
+        assert!(Payload::parse(&http::HeaderMap::new(), &body, 10, true).is_ok());
+        assert!(Payload::parse(&http::HeaderMap::new(), &body, 10, false).is_err());
     }
 }

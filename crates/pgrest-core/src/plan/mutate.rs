@@ -66,6 +66,11 @@ pub fn plan_mutation(request: &ApiRequest, cache: &SchemaCache, relation: &Relat
         }
     };
 
+    let column_defaults = if request.preferences.missing_default && kind == MutationKind::Insert {
+        columns.iter().map(|c| relation.column(c).and_then(|col| col.default.clone())).collect()
+    } else {
+        Vec::new()
+    };
     let mut aliases = Aliases::default();
     let mut returning = build_level(cache, Some(relation), Source::MutatedRows, select_items(request), &mut aliases, 0, options)?;
     attach_query(&mut returning, request, false)?;
@@ -75,7 +80,7 @@ pub fn plan_mutation(request: &ApiRequest, cache: &SchemaCache, relation: &Relat
         columns,
         body: payload.map(|p| String::from_utf8_lossy(&p.raw).into_owned()),
         is_array_body: payload.is_some_and(|p| p.is_array),
-        missing_default: request.preferences.missing_default,
+        column_defaults,
         track_inserted: on_conflict.as_ref().is_some_and(|c| c.resolution == Resolution::MergeDuplicates),
         on_conflict,
         conditions,

@@ -168,7 +168,8 @@ pub fn cast_type(text: &str) -> Result<CastType, PlanError> {
 }
 
 /// Attaches filters, logic trees, order and embed ranges to the levels their paths name.
-/// With `include_root == false` the root's filters are left out (they are a mutation's WHERE).
+/// With `include_root == false` the root's filters and logic trees are left out (they are a
+/// mutation's WHERE); the root's order still applies to the returned representation.
 pub fn attach_query(root: &mut ReadPlan, request: &ApiRequest, include_root: bool) -> Result<(), PlanError> {
     let q = &request.query;
     let wanted = |path: &EmbedPath| include_root || !path.is_empty();
@@ -182,7 +183,7 @@ pub fn attach_query(root: &mut ReadPlan, request: &ApiRequest, include_root: boo
         let condition = condition_for_tree(level, tree);
         level.conditions.push(condition);
     }
-    for (path, terms) in q.order.iter().filter(|(p, _)| wanted(p)) {
+    for (path, terms) in &q.order {
         let level = level_mut(root, path)?;
         for term in terms {
             if let Some(rel) = &term.relation {

@@ -125,8 +125,9 @@ pub struct MutatePlan {
     /// The JSON body text (bound as one parameter).
     pub body: Option<String>,
     pub is_array_body: bool,
-    /// Missing keys use the column default (`Prefer: missing=default`).
-    pub missing_default: bool,
+    /// `Prefer: missing=default`: for each written column, its DEFAULT (None: no default, so
+    /// NULL), used where a row's object lacks the key. Empty when the preference is absent.
+    pub column_defaults: Vec<Option<crate::schema_cache::CatalogExpr>>,
     pub on_conflict: Option<OnConflict>,
     /// WHERE of UPDATE/DELETE (on alias `t0`).
     pub conditions: Vec<Condition>,

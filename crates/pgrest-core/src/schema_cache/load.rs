@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::GenericClient;
 
-use super::{Column, ForeignKey, Function, FunctionParam, QualifiedName, Relation, RelationKind, ReturnShape, SchemaCache, Volatility};
+use super::{CatalogExpr, Column, ForeignKey, Function, FunctionParam, QualifiedName, Relation, RelationKind, ReturnShape, SchemaCache, Volatility};
 
 const RELATIONS_SQL: &str = "
 SELECT n.nspname, c.relname, c.relkind::text,
@@ -103,7 +103,7 @@ pub async fn load_schema_cache<C: GenericClient>(client: &C, schemas: &[String])
         let raw: Vec<RawColumn> = serde_json::from_str(&row.try_get::<_, String>(3)?)?;
         let columns = raw
             .into_iter()
-            .map(|c| Column { name: c.name, data_type: c.data_type, nullable: c.nullable, default: c.default })
+            .map(|c| Column { name: c.name, data_type: c.data_type, nullable: c.nullable, default: c.default.map(CatalogExpr::from_catalog) })
             .collect();
         cache.relations.insert(name.clone(), Relation { name, kind, columns, primary_key: Vec::new(), unique_keys: Vec::new() });
     }

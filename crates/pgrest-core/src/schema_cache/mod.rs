@@ -38,13 +38,28 @@ pub enum RelationKind {
     PartitionedTable,
 }
 
+/// A column's DEFAULT expression exactly as PostgreSQL printed it (`pg_get_expr`). Only the
+/// catalog loader can make one, so the SQL writer can embed it without ever embedding user text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogExpr(String);
+
+impl CatalogExpr {
+    pub(super) fn from_catalog(text: String) -> Self {
+        CatalogExpr(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
     /// `format_type()` text, e.g. `integer`, `character varying(20)`, `text[]`.
     pub data_type: String,
     pub nullable: bool,
-    pub default: Option<String>,
+    pub default: Option<CatalogExpr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,7 +50,8 @@ fn insert(w: &mut SqlWriter, plan: &MutatePlan) {
     w.push("INSERT INTO ").qualified(&plan.relation).push(" AS ").ident(alias);
     if plan.columns.is_empty() {
         w.push(" SELECT FROM ");
-    } else {
+        body_rows(w, plan);
+    } else if plan.column_defaults.is_empty() {
         w.push(" (");
         w.list(&plan.columns, ", ", |w, c| {
             w.ident(c);
@@ -60,14 +61,31 @@ fn insert(w: &mut SqlWriter, plan: &MutatePlan) {
             w.ident(c);
         });
         w.push(" FROM ");
-    }
-    w.push("pg_catalog.json_populate_recordset(NULL::").qualified(&plan.relation).push(", ");
-    if plan.is_array_body {
-        w.param(plan.body.clone()).push("::json");
+        body_rows(w, plan);
     } else {
-        w.push("pg_catalog.json_build_array(").param(plan.body.clone()).push("::json)");
+        // missing=default: per row, a key that is absent takes the column's DEFAULT.
+        w.push(" (");
+        w.list(&plan.columns, ", ", |w, c| {
+            w.ident(c);
+        });
+        w.push(") SELECT ");
+        w.list(plan.columns.iter().zip(&plan.column_defaults), ", ", |w, (c, default)| {
+            w.push("CASE WHEN \"pgrst_item\".\"j\" ? ").value(c).push(" THEN ").column("pgrst_rec", c).push(" ELSE ");
+            match default {
+                Some(expr) => w.catalog_expr(expr),
+                None => w.push("NULL"),
+            };
+            w.push(" END");
+        });
+        w.push(" FROM pg_catalog.jsonb_array_elements(");
+        if plan.is_array_body {
+            w.param(plan.body.clone()).push("::jsonb");
+        } else {
+            w.push("pg_catalog.jsonb_build_array(").param(plan.body.clone()).push("::jsonb)");
+        }
+        w.push(") AS \"pgrst_item\"(\"j\") CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::").qualified(&plan.relation);
+        w.push(", \"pgrst_item\".\"j\") AS \"pgrst_rec\"");
     }
-    w.push(") AS \"pgrst_body\"");
     if let Some(conflict) = &plan.on_conflict {
         w.push(" ON CONFLICT (");
         w.list(&conflict.columns, ", ", |w, c| {
@@ -113,4 +131,15 @@ fn delete(w: &mut SqlWriter, plan: &MutatePlan) {
     w.push("DELETE FROM ").qualified(&plan.relation).push(" AS ").ident(alias).push(" WHERE ");
     conditions(w, alias, &plan.conditions);
     returning(w, plan, alias);
+}
+
+/// `json_populate_recordset(NULL::t, $n::json) AS pgrst_body` over the body (an object becomes a one-element array).
+fn body_rows(w: &mut SqlWriter, plan: &MutatePlan) {
+    w.push("pg_catalog.json_populate_recordset(NULL::").qualified(&plan.relation).push(", ");
+    if plan.is_array_body {
+        w.param(plan.body.clone()).push("::json");
+    } else {
+        w.push("pg_catalog.json_build_array(").param(plan.body.clone()).push("::json)");
+    }
+    w.push(") AS \"pgrst_body\"");
 }

@@ -104,6 +104,15 @@ impl SqlWriter {
         self.param(Some(value.to_string()))
     }
 
+    /// Appends a column DEFAULT expression from the catalog (never user text: only the schema
+    /// cache loader can build a `CatalogExpr`), parenthesized.
+    pub fn catalog_expr(&mut self, expr: &crate::schema_cache::CatalogExpr) -> &mut Self {
+        self.text.push('(');
+        self.text.push_str(expr.as_str());
+        self.text.push(')');
+        self
+    }
+
     /// Items separated by `sep`, each written by `f`.
     pub fn list<T>(&mut self, items: impl IntoIterator<Item = T>, sep: &'static str, mut f: impl FnMut(&mut Self, T)) -> &mut Self {
         for (i, item) in items.into_iter().enumerate() {

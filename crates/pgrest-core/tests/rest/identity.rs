@@ -36,6 +36,16 @@ async fn rls_sees_the_callers_claims() {
 }
 
 #[tokio::test]
+async fn permission_errors_of_the_anon_role_are_401_even_with_a_key() {
+    let t = app().await;
+    let anon_key = t.token(json!({"role": "anon"}));
+    let r = t.send("POST", "/rest/v1/users", &[("apikey", &anon_key), ("authorization", &format!("Bearer {anon_key}"))], r#"{"id": 9, "name": "x"}"#).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["code"], "42501");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+}
+
+#[tokio::test]
 async fn bad_tokens_are_rejected_not_downgraded() {
     let t = app().await;
     let r = t.send("GET", "/rest/v1/users", &[("apikey", "not-a-jwt")], "").await;

@@ -42,6 +42,10 @@ async fn bulk_insert_and_columns() {
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.json(), json!([{"id": 20, "label": "a"}, {"id": 21, "label": "b"}]));
+    // With columns= the objects may differ; absent keys are NULL (here: label is NOT NULL).
+    let r = t.send("POST", "/rest/v1/posts?columns=id,title,score", &[("authorization", &auth), ("prefer", "return=representation")], r#"[{"id": 60, "title": "a", "score": 1}, {"id": 61, "title": "b"}]"#).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.json(), json!([{"id": 60, "author_id": null, "title": "a", "status": "draft", "meta": null, "score": 1}, {"id": 61, "author_id": null, "title": "b", "status": "draft", "meta": null, "score": null}]));
     let r = t.send("POST", "/rest/v1/tags", &[("authorization", &auth)], r#"[{"id": 22, "label": "a"}, {"id": 23}]"#).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["message"], "All object keys must match");
@@ -51,6 +55,19 @@ async fn bulk_insert_and_columns() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["code"], "PGRST204");
     assert_eq!(t.sql("select count(*) from tags"), "4");
+}
+
+#[tokio::test]
+async fn missing_keys_take_column_defaults_when_asked() {
+    let t = app().await;
+    let auth = service(&t);
+    let headers = [("authorization", auth.as_str()), ("prefer", "return=representation"), ("prefer", "missing=default")];
+    let r = t.send("POST", "/rest/v1/posts?columns=id,title,status,score&select=id,status,score", &headers, r#"[{"id": 70, "title": "a", "status": "published"}, {"id": 71, "title": "b", "score": 3, "status": null}]"#).await;
+    assert_eq!(r.status, 400, "an explicit null still means null: status is NOT NULL, {:?}", r.body);
+    let r = t.send("POST", "/rest/v1/posts?columns=id,title,status,score&select=id,status,score", &headers, r#"[{"id": 70, "title": "a", "status": "published"}, {"id": 71, "title": "b", "score": 3}]"#).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.json(), json!([{"id": 70, "status": "published", "score": null}, {"id": 71, "status": "draft", "score": 3}]));
+    assert_eq!(r.header("preference-applied"), Some("missing=default, return=representation"));
 }
 
 #[tokio::test]

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# End-to-end test: the real @supabase/supabase-js against `pgrest-lambda serve`.
+#
+#   bash e2e/run.sh [extra arguments for node --test]
+#
+# Starts a private PostgreSQL cluster in a temporary folder (as `nobody` when run as root,
+# since PostgreSQL refuses root) on a free loopback port, creates the Supabase roles, loads
+# e2e/schema.sql, starts the server on another free port, generates the anon and
+# service_role keys, and runs e2e/supabase.test.mjs with `node --test`. Everything is
+# stopped and removed on exit; the exit code is the test run's.
+#
+# Environment:
+#   PGREST_BIN   server binary; when unset, `cargo build -p pgrest-cli` builds
+#                ${CARGO_TARGET_DIR:-target}/debug/pgrest-lambda and that is used
+#   PG_BIN       folder of initdb/postgres/psql (default: the newest /usr/lib/postgresql/*/bin)
+#   E2E_KEEP=1   keep the temporary folder (logs, data) and print where it is
+# Needs: PostgreSQL server binaries (Debian: apt-get install postgresql), curl, node >= 20, npm.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+say() { printf 'e2e: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# ---- tools ------------------------------------------------------------------------------
+if [[ -z "${PG_BIN:-}" ]]; then
+  if command -v initdb >/dev/null 2>&1; then
+    PG_BIN=$(dirname "$(readlink -f "$(command -v initdb)")")
+  else
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  fi
+fi
+for tool in initdb postgres pg_isready psql; do
+  [[ -x "$PG_BIN/$tool" ]] || die "no $tool in '${PG_BIN:-?}' (set PG_BIN; Debian: apt-get install postgresql)"
+done
+for tool in curl node npm; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool not found"
+done
+
+if [[ -z "${PGREST_BIN:-}" ]]; then
+  say "building pgrest-lambda (cargo build -p pgrest-cli)"
+  cargo build --quiet -p pgrest-cli
+  PGREST_BIN="${CARGO_TARGET_DIR:-target}/debug/pgrest-lambda"
+fi
+[[ -x "$PGREST_BIN" ]] || die "server binary '$PGREST_BIN' not found (set PGREST_BIN)"
+
+# ---- temp dir and cleanup -----------------------------------------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pgrest-e2e.XXXXXX")
+PG_PID=""
+SERVER_PID=""
+
+# PostgreSQL refuses to run as root: run it as nobody, with setpriv (which execs, so $! is
+# the postgres process itself).
+AS_PG=()
+if [[ "$(id -u)" == 0 ]]; then
+  AS_PG=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+  chown nobody:nogroup "$TMP"
+fi
+chmod 700 "$TMP"
+
+stop_pid() { # pid signal seconds
+  local pid=$1 sig=$2 secs=$3 i
+  [[ -n "$pid" ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for ((i = 0; i < secs * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  stop_pid "$SERVER_PID" TERM 5
+  stop_pid "$PG_PID" INT 10 # SIGINT = fast shutdown
+  if [[ "${E2E_KEEP:-}" == 1 ]]; then
+    say "kept $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A loopback port nothing listens on (bounded tries).
+free_port() {
+  local i p
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# ---- PostgreSQL ---------------------------------------------------------------------------
+PGPORT=$(free_port) || die "no free port"
+say "initdb in $TMP/data"
+"${AS_PG[@]}" "$PG_BIN/initdb" -D "$TMP/data" -A trust -U postgres --no-locale -E UTF8 \
+  >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
+
+say "starting PostgreSQL on 127.0.0.1:$PGPORT"
+"${AS_PG[@]}" "$PG_BIN/postgres" -D "$TMP/data" -k "$TMP" -c listen_addresses=127.0.0.1 \
+  -p "$PGPORT" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+  >"$TMP/postgres.log" 2>&1 &
+PG_PID=$!
+for ((i = 0; i < 300; i++)); do
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" && break
+  kill -0 "$PG_PID" 2>/dev/null || { cat "$TMP/postgres.log" >&2; die "postgres exited"; }
+  sleep 0.1
+done
+"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" || die "postgres did not start in 30 s"
+
+PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres)
+"${PSQL[@]}" <<'SQL'
+create role anon nologin noinherit;
+create role authenticated nologin noinherit;
+create role service_role nologin noinherit bypassrls;
+create role authenticator login noinherit;
+grant anon, authenticated, service_role to authenticator;
+SQL
+"${PSQL[@]}" -f e2e/schema.sql
+
+# ---- server -----------------------------------------------------------------------------
+SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+ANON_KEY=$("$PGREST_BIN" generate-key anon --jwt-secret "$SECRET")
+SERVICE_KEY=$("$PGREST_BIN" generate-key service_role --jwt-secret "$SECRET")
+[[ -n "$ANON_KEY" && -n "$SERVICE_KEY" ]] || die "generate-key printed nothing"
+
+API_PORT=$(free_port) || die "no free port"
+say "starting $PGREST_BIN serve on 127.0.0.1:$API_PORT"
+"$PGREST_BIN" serve --port "$API_PORT" \
+  --database-url "postgres://authenticator@127.0.0.1:$PGPORT/postgres" \
+  --jwt-secret "$SECRET" >"$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+
+URL="http://127.0.0.1:$API_PORT"
+code=000
+for ((i = 0; i < 300; i++)); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "apikey: $ANON_KEY" \
+    "$URL/rest/v1/authors" || true)
+  [[ "$code" != 000 ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; die "server exited"; }
+  sleep 0.1
+done
+[[ "$code" == 200 ]] || { cat "$TMP/server.log" >&2; die "server answered $code to GET /rest/v1/authors"; }
+
+# ---- tests ------------------------------------------------------------------------------
+if [[ ! -d e2e/node_modules ]]; then
+  say "npm ci"
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+say "running node --test against $URL"
+set +e
+(cd e2e && PGREST_URL="$URL" PGREST_ANON_KEY="$ANON_KEY" PGREST_SERVICE_KEY="$SERVICE_KEY" \
+  node --test "$@")
+rc=$?
+set -e
+if [[ $rc != 0 ]]; then
+  say "tests failed (exit $rc); server log (last 40 lines):"
+  tail -n 40 "$TMP/server.log" >&2 || true
+fi
+exit "$rc"
