@@ -15,6 +15,7 @@ pub mod password;
 pub mod ratelimit;
 pub mod request;
 pub mod service;
+pub mod setup;
 pub mod sessions;
 pub mod store;
 pub mod tokens;

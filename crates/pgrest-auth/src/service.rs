@@ -51,7 +51,13 @@ impl NativeAuth {
     /// Builds the service over the App's pool and keys; refuses to start when the auth schema is
     /// missing or outdated, saying what to run.
     pub async fn new(app: &App, config: AuthConfig, signer: Signer, mailer: Arc<dyn Mailer>, providers: Vec<ProviderConfig>) -> Result<NativeAuth, AuthStartError> {
-        let db = app.database().clone();
+        NativeAuth::with_database(app, app.database().clone(), config, signer, mailer, providers).await
+    }
+
+    /// Like `new`, over its own pool: the auth tables have row-level security on (as on Supabase),
+    /// so the store must connect as their owner; `AUTH_DATABASE_URL` names that connection when
+    /// the API's own role (e.g. `authenticator`) does not own them.
+    pub async fn with_database(app: &App, db: Db, config: AuthConfig, signer: Signer, mailer: Arc<dyn Mailer>, providers: Vec<ProviderConfig>) -> Result<NativeAuth, AuthStartError> {
         let client = db.connection().await.map_err(|e| AuthStartError::Schema(format!("cannot connect to check the auth schema: {e}")))?;
         let status = check_schema(&client).await.map_err(|e| AuthStartError::Schema(e.to_string()))?;
         if let Some(message) = status_message(&status) {
@@ -71,7 +77,11 @@ impl NativeAuth {
         let get = |k: &str| env.get(k).filter(|v| !v.trim().is_empty()).cloned();
         let signer = Signer::new(&app.config().jwt_secret, get("AUTH_JWT_SIGNING_KEYS").as_deref()).map_err(AuthStartError::Config)?;
         let providers = ProviderConfig::from_env(|k| get(k)).map_err(AuthStartError::Config)?;
-        NativeAuth::new(app, config, signer, mailer, providers).await
+        let db = match get("AUTH_DATABASE_URL") {
+            Some(url) => Db::connect(&url, app.config().pool_size, app.config().statement_timeout).map_err(|e| AuthStartError::Config(format!("AUTH_DATABASE_URL: {e}")))?,
+            None => app.database().clone(),
+        };
+        NativeAuth::with_database(app, db, config, signer, mailer, providers).await
     }
 
     /// Installs the service into `app` (once).
