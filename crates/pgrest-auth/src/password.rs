@@ -268,6 +268,7 @@ fn verify_argon2(
         (Some(_), Some(output)) => output.len(),
         _ => return Err(PasswordError::UnsupportedHash),
     };
+    count_argon2_verification(password);
     match Argon2::default().verify_password(password, &hash) {
         Ok(()) => {
             let weaker = algorithm != Algorithm::Argon2id
@@ -305,20 +306,45 @@ fn verify_bcrypt(password: &[u8], stored: &str) -> Result<Verified, PasswordErro
 }
 
 /// One full argon2id verification with `params` against a fixed hash no password matches.
-fn dummy_verification(password: &[u8], params: KdfParams) -> Result<(), PasswordError> {
+fn dummy_hash(params: KdfParams) -> String {
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let dummy = format!(
+    format!(
         "$argon2id$v=19$m={},t={},p={}${}${}",
         params.memory_kib,
         params.iterations,
         params.parallelism,
         b64.encode(DUMMY_SALT),
         b64.encode(DUMMY_DIGEST),
-    );
+    )
+}
+
+#[cfg(test)]
+pub(crate) fn dummy_hash_for_tests(params: KdfParams) -> Option<String> {
+    Some(dummy_hash(params))
+}
+
+fn dummy_verification(password: &[u8], params: KdfParams) -> Result<(), PasswordError> {
+    let dummy = dummy_hash(params);
     let hash =
         PasswordHash::new(&dummy).map_err(|e| PasswordError::InvalidParams(e.to_string()))?;
+    count_argon2_verification(password);
     match argon2id(params)?.verify_password(password, &hash) {
         Ok(()) | Err(argon2::password_hash::Error::Password) => Ok(()),
         Err(e) => Err(PasswordError::InvalidParams(e.to_string())),
     }
 }
+
+/// Test-only record of argon2 verifications per password, so tests can check that an unknown user
+/// costs one full verification, exactly like a known one, without timing anything.
+#[cfg(test)]
+pub(crate) static ARGON2_VERIFICATIONS: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+
+#[cfg(test)]
+fn count_argon2_verification(password: &[u8]) {
+    if let Ok(mut seen) = ARGON2_VERIFICATIONS.lock() {
+        seen.push(password.to_vec());
+    }
+}
+
+#[cfg(not(test))]
+fn count_argon2_verification(_password: &[u8]) {}
