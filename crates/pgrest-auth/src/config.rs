@@ -26,7 +26,8 @@ pub struct AuthConfig {
     pub kdf: KdfParams,
     /// Access-token lifetime (GoTrue's `JWT_EXP`, default one hour).
     pub access_token_ttl: Duration,
-    /// A rotated refresh token's parent still answers within this window (GoTrue's reuse interval).
+    /// A refresh token revoked less than this long ago still answers with the session's active
+    /// token (GoTrue's reuse interval); the parent of the active token always does.
     pub refresh_reuse_interval: Duration,
     /// One-time tokens (confirmation, magic link, recovery) expire after this long.
     pub otp_ttl: Duration,
@@ -135,6 +136,10 @@ impl AuthConfig {
     /// Whether `target` may receive a redirect: the site URL's origin, or an allow-list entry
     /// (exact, or a prefix pattern ending in `*`). Everything else is refused (S-06).
     pub fn redirect_allowed(&self, target: &str) -> bool {
+        // The URL parser drops tabs and newlines that a Location header cannot carry.
+        if target.chars().any(char::is_control) {
+            return false;
+        }
         let Ok(url) = url::Url::parse(target) else { return false };
         if !matches!(url.scheme(), "http" | "https") && !self.redirect_allow_list.iter().any(|p| target.starts_with(p.trim_end_matches('*'))) {
             return false;

@@ -1,9 +1,9 @@
 //! Sessions and refresh tokens: create, rotate atomically, detect reuse, revoke.
 //!
 //! Rotation is one `UPDATE ... WHERE revoked = false RETURNING` (V-21): of two concurrent uses of
-//! a token exactly one rotates it. Presenting the parent of the active token within the reuse
-//! interval returns the active token; any other reuse revokes the whole family (the session's
-//! tokens). Must not issue access tokens (see `issue`).
+//! a token exactly one rotates it. Presenting the parent of the active token returns the active
+//! token (as does any token of the family revoked within the reuse interval); any other reuse
+//! revokes the whole family (the session's tokens). Must not issue access tokens (see `issue`).
 
 use std::time::Duration;
 
@@ -54,7 +54,8 @@ pub async fn insert_refresh_token<C: GenericClient>(c: &C, session_id: Uuid, use
 pub enum Refresh {
     /// The token was active: it is now revoked and `token` replaces it.
     Rotated { user_id: Uuid, session_id: Uuid, token: String },
-    /// The token is the recently rotated parent of the still-active `token`: answer with that one.
+    /// The token is the parent of the still-active `token` (or was revoked within the reuse
+    /// interval): answer with that one.
     ParentOfActive { user_id: Uuid, session_id: Uuid, token: String },
     /// Reuse of an older token: the family has been revoked.
     Reused,
@@ -91,20 +92,28 @@ pub async fn rotate<C: GenericClient>(c: &C, token: &str, reuse_interval: Durati
     let user_id = parse_user_id(row.try_get::<_, Option<String>>(0)?)?;
     let Some(session_id) = row.try_get::<_, Option<Uuid>>(1)? else { return Ok(Refresh::NotFound) };
     let revoked_ago: f64 = row.try_get(2)?;
-    let child = c
-        .query_opt("SELECT token FROM auth.refresh_tokens WHERE parent = $1 AND revoked = false AND session_id = $2", &[&token, &session_id])
-        .await?;
-    match child {
-        Some(child) if revoked_ago <= reuse_interval.as_secs_f64() && session_exists(c, session_id).await? => {
-            Ok(Refresh::ParentOfActive { user_id, session_id, token: child.try_get(0)? })
-        }
-        _ => {
-            c.execute("UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE session_id = $1 AND revoked = false", &[&session_id])
-                .await?;
-            tracing::warn!(session_id = %session_id, user_id = %user_id, "refresh token reuse detected: token family revoked");
-            Ok(Refresh::Reused)
+    if session_exists(c, session_id).await? {
+        // GoTrue: the parent of the active token gets the active token back at any time (the
+        // client lost the answer to its refresh); any token of the family revoked within the
+        // reuse interval is tolerated too (GoTrue mints a new child of it; we answer with the
+        // active token, which is as good and keeps one active token per session).
+        let active = c
+            .query_opt(
+                "SELECT token, parent FROM auth.refresh_tokens WHERE session_id = $1 AND revoked = false ORDER BY id DESC LIMIT 1",
+                &[&session_id],
+            )
+            .await?;
+        if let Some(active) = active {
+            let parent: Option<String> = active.try_get(1)?;
+            if parent.as_deref() == Some(token) || revoked_ago <= reuse_interval.as_secs_f64() {
+                return Ok(Refresh::ParentOfActive { user_id, session_id, token: active.try_get(0)? });
+            }
         }
     }
+    c.execute("UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE session_id = $1 AND revoked = false", &[&session_id])
+        .await?;
+    tracing::warn!(session_id = %session_id, user_id = %user_id, "refresh token reuse detected: token family revoked");
+    Ok(Refresh::Reused)
 }
 
 fn parse_user_id(text: Option<String>) -> Result<Uuid, AuthError> {
@@ -122,7 +131,7 @@ pub enum LogoutScope {
 impl LogoutScope {
     pub fn parse(text: Option<&str>) -> Option<LogoutScope> {
         match text.unwrap_or("global") {
-            "global" => Some(LogoutScope::Global),
+            "global" | "" => Some(LogoutScope::Global),
             "local" => Some(LogoutScope::Local),
             "others" => Some(LogoutScope::Others),
             _ => None,
@@ -133,10 +142,10 @@ impl LogoutScope {
 /// Deletes sessions (their refresh tokens go with them, by cascade).
 pub async fn end_sessions<C: GenericClient>(c: &C, user_id: Uuid, current: Option<Uuid>, scope: LogoutScope) -> Result<u64, AuthError> {
     let n = match (scope, current) {
-        (LogoutScope::Global, _) | (LogoutScope::Local, None) => c.execute("DELETE FROM auth.sessions WHERE user_id = $1", &[&user_id]).await?,
+        // GoTrue: without a session in the token every scope logs out everywhere.
+        (LogoutScope::Global, _) | (_, None) => c.execute("DELETE FROM auth.sessions WHERE user_id = $1", &[&user_id]).await?,
         (LogoutScope::Local, Some(s)) => c.execute("DELETE FROM auth.sessions WHERE id = $1 AND user_id = $2", &[&s, &user_id]).await?,
         (LogoutScope::Others, Some(s)) => c.execute("DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2", &[&user_id, &s]).await?,
-        (LogoutScope::Others, None) => 0,
     };
     Ok(n)
 }

@@ -200,8 +200,8 @@ pub struct NewUser<'a> {
 /// Inserts a user (and, for email sign-ups, its `email` identity). `Ok(None)` when the email is taken.
 pub async fn create_user<C: GenericClient>(c: &C, new: &NewUser<'_>) -> Result<Option<UserRow>, AuthError> {
     let id = Uuid::new_v4();
-    let providers: Vec<&str> = if new.is_anonymous { vec![] } else { vec![new.provider] };
-    let app_metadata = json!({"provider": new.provider, "providers": providers});
+    // GoTrue gives anonymous users an empty app_metadata.
+    let app_metadata = if new.is_anonymous { json!({}) } else { json!({"provider": new.provider, "providers": [new.provider]}) };
     let sql = format!(
         "INSERT INTO auth.users (instance_id, id, aud, role, email, encrypted_password, email_confirmed_at, \
          raw_app_meta_data, raw_user_meta_data, created_at, updated_at, is_anonymous, is_super_admin, is_sso_user) \
@@ -229,6 +229,22 @@ pub async fn insert_identity<C: GenericClient>(c: &C, user_id: Uuid, provider_id
         &[&Uuid::new_v4(), &provider_id, &user_id, data, &provider],
     )
     .await?;
+    Ok(())
+}
+
+/// Hands an unconfirmed account over to a provider identity that vouches for its address
+/// (GoTrue's `RemoveUnconfirmedIdentities`): no password, the identity's metadata, and no other
+/// identity or provider.
+pub async fn reset_unconfirmed_account<C: GenericClient>(c: &C, user_id: Uuid, provider: &str, identity_data: &Value) -> Result<(), AuthError> {
+    c.execute(
+        "UPDATE auth.users SET encrypted_password = NULL, raw_user_meta_data = $2, \
+           raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || jsonb_build_object('provider', $3::text, 'providers', jsonb_build_array($3::text)), \
+           updated_at = now() WHERE id = $1",
+        &[&user_id, identity_data, &provider],
+    )
+    .await?;
+    c.execute("DELETE FROM auth.identities WHERE user_id = $1 AND provider <> $2", &[&user_id, &provider]).await?;
+    clear_one_time_tokens(c, user_id).await?;
     Ok(())
 }
 
@@ -261,10 +277,14 @@ pub async fn set_password<C: GenericClient>(c: &C, user_id: Uuid, encrypted: &st
     Ok(())
 }
 
-/// Merges `data` into `raw_user_meta_data` (GoTrue merges top-level keys).
+/// Merges `data` into `raw_user_meta_data` (GoTrue merges top-level keys; a key set to null is
+/// removed).
 pub async fn merge_user_metadata<C: GenericClient>(c: &C, user_id: Uuid, data: &Value) -> Result<(), AuthError> {
     c.execute(
-        "UPDATE auth.users SET raw_user_meta_data = coalesce(raw_user_meta_data, '{}'::jsonb) || $2, updated_at = now() WHERE id = $1",
+        "UPDATE auth.users SET raw_user_meta_data = \
+           (coalesce(raw_user_meta_data, '{}'::jsonb) - ARRAY(SELECT key FROM jsonb_each($2) WHERE value = 'null'::jsonb)) \
+           || (SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each($2) WHERE value <> 'null'::jsonb), \
+         updated_at = now() WHERE id = $1",
         &[&user_id, data],
     )
     .await?;
@@ -286,9 +306,9 @@ pub async fn confirm_email<C: GenericClient>(c: &C, user_id: Uuid) -> Result<(),
     Ok(())
 }
 
-/// Stores an email change awaiting confirmation.
+/// Stores an email change awaiting confirmation (`email_change_sent_at` is set once the mail is out).
 pub async fn set_email_change<C: GenericClient>(c: &C, user_id: Uuid, new_email: &str) -> Result<(), AuthError> {
-    c.execute("UPDATE auth.users SET email_change = lower($2), email_change_sent_at = now(), updated_at = now() WHERE id = $1", &[&user_id, &new_email]).await?;
+    c.execute("UPDATE auth.users SET email_change = lower($2), updated_at = now() WHERE id = $1", &[&user_id, &new_email]).await?;
     Ok(())
 }
 
@@ -301,19 +321,35 @@ pub async fn apply_email<C: GenericClient>(c: &C, user_id: Uuid, email: &str) ->
     if taken {
         return Ok(false);
     }
+    // As GoTrue's emailChangeVerify: the address is confirmed, an anonymous user becomes a
+    // permanent one, and the email identity is updated (or created, for users without one).
     c.execute(
         "UPDATE auth.users SET email = lower($2), email_change = '', email_change_sent_at = NULL, \
-         email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() WHERE id = $1",
+         email_confirmed_at = coalesce(email_confirmed_at, now()), is_anonymous = false, \
+         raw_app_meta_data = coalesce(raw_app_meta_data, '{}'::jsonb) || jsonb_build_object('provider', coalesce(raw_app_meta_data->'provider', '\"email\"'::jsonb)), \
+         updated_at = now() WHERE id = $1",
         &[&user_id, &email],
     )
     .await?;
-    c.execute(
-        "UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', lower($2::text)), updated_at = now() \
-         WHERE user_id = $1 AND provider = 'email'",
-        &[&user_id, &email],
-    )
-    .await?;
+    let updated = c
+        .execute(
+            "UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', lower($2::text), 'email_verified', true), updated_at = now() \
+             WHERE user_id = $1 AND provider = 'email'",
+            &[&user_id, &email],
+        )
+        .await?;
+    if updated == 0 {
+        let data = json!({"sub": user_id.to_string(), "email": email.to_lowercase(), "email_verified": true, "phone_verified": false});
+        insert_identity(c, user_id, &user_id.to_string(), "email", &data).await?;
+    }
+    add_provider(c, user_id, "email").await?;
     Ok(true)
+}
+
+/// Voids every pending one-time token of a user (after a password change, as GoTrue does).
+pub async fn clear_one_time_tokens<C: GenericClient>(c: &C, user_id: Uuid) -> Result<(), AuthError> {
+    c.execute("DELETE FROM auth.one_time_tokens WHERE user_id = $1", &[&user_id]).await?;
+    Ok(())
 }
 
 pub async fn mark_sent<C: GenericClient>(c: &C, user_id: Uuid, column: SentColumn) -> Result<(), AuthError> {

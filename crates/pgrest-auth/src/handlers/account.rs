@@ -38,7 +38,8 @@ fn metadata(data: Option<Value>) -> Result<Value, AuthError> {
     match data {
         None | Some(Value::Null) => Ok(json!({})),
         Some(v @ Value::Object(_)) => Ok(v),
-        Some(_) => Err(AuthError::validation("data must be a JSON object")),
+        // GoTrue decodes `data` into an object: anything else fails to parse.
+        Some(_) => Err(AuthError::bad_json("data must be a JSON object")),
     }
 }
 
@@ -49,7 +50,9 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
 
-    if body.email.is_none() && body.phone.is_none() && body.password.is_none() {
+    // GoTrue signs in anonymously whenever neither an email nor a phone is given.
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+    if blank(&body.email) && blank(&body.phone) {
         if !svc.config.anonymous_enabled {
             return Err(AuthError::new(422, "anonymous_provider_disabled", "Anonymous sign-ins are disabled"));
         }
@@ -62,8 +65,8 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
     if svc.config.disable_signup {
         return Err(AuthError::new(422, "signup_disabled", "Signups not allowed for this instance"));
     }
-    if body.phone.is_some() && body.email.is_none() {
-        return Err(AuthError::new(422, "phone_provider_disabled", "Phone signups are disabled"));
+    if blank(&body.email) {
+        return Err(AuthError::new(400, "phone_provider_disabled", "Phone signups are disabled"));
     }
     let email = check_email(body.email.as_deref().unwrap_or(""))?;
     let password = body.password.filter(|p| !p.is_empty()).ok_or_else(|| AuthError::validation("Signup requires a valid password"))?;
@@ -75,13 +78,10 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
             if svc.config.autoconfirm {
                 return Err(AuthError::new(422, "user_already_exists", "User already registered"));
             }
-            // Confirmation on: answer like a fresh sign-up so the address's existence stays private.
-            let identities = store::identities(&tx, existing.id).await?;
-            let mut user = store::user_json(&existing, &identities);
-            if let Some(map) = user.as_object_mut() {
-                map.insert("identities".into(), json!([]));
-            }
-            return Ok(json_response(200, &user));
+            // Confirmation on: answer like a fresh sign-up so the address's existence stays
+            // private (GoTrue's `sanitizeUser`): a random id, this request's metadata, no dates
+            // or identities of the real account.
+            return Ok(json_response(200, &store::user_json(&sanitized(&existing, &svc.config.audience, user_metadata), &[])));
         }
         // Unconfirmed: send the confirmation again.
         let redirect = svc.config.choose_redirect(req.query("redirect_to"));
@@ -115,6 +115,32 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
     Ok(json_response(200, &store::user_json(&user, &identities)))
 }
 
+/// What a repeated sign-up for a confirmed address sees instead of the account.
+fn sanitized(existing: &store::UserRow, aud: &str, user_metadata: Value) -> store::UserRow {
+    let now = chrono::Utc::now();
+    store::UserRow {
+        id: uuid::Uuid::new_v4(),
+        aud: aud.to_string(),
+        role: String::new(),
+        email: existing.email.clone(),
+        phone: String::new(),
+        encrypted_password: None,
+        email_confirmed_at: None,
+        phone_confirmed_at: None,
+        confirmation_sent_at: Some(now),
+        recovery_sent_at: None,
+        email_change: None,
+        email_change_sent_at: None,
+        last_sign_in_at: None,
+        app_metadata: json!({"provider": "email", "providers": ["email"]}),
+        user_metadata,
+        created_at: Some(now),
+        updated_at: Some(now),
+        is_anonymous: false,
+        banned_until: None,
+    }
+}
+
 pub async fn get_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let conn = svc.db.connection().await?;
     let who = caller(svc, &conn, req).await?;
@@ -141,6 +167,9 @@ pub async fn update_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
         store::merge_user_metadata(&tx, user_id, &data).await?;
     }
     if let Some(password) = body.password {
+        if who.user.is_anonymous && body.email.as_deref().is_none_or(str::is_empty) {
+            return Err(AuthError::new(422, "validation_failed", "Updating password of an anonymous user without an email or phone is not allowed"));
+        }
         check_strength(svc, &password)?;
         let same = crate::password::verify_password(password.clone(), who.user.encrypted_password.clone(), &svc.config.kdf).await.map_err(AuthError::unexpected)?;
         if same.ok {
@@ -148,6 +177,10 @@ pub async fn update_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
         }
         let hashed = hash_password(password, &svc.config.kdf).await.map_err(AuthError::unexpected)?;
         store::set_password(&tx, user_id, &hashed).await?;
+        // As GoTrue: a new password voids pending one-time tokens and ends the user's other
+        // sessions (all of them when the token names no session).
+        store::clear_one_time_tokens(&tx, user_id).await?;
+        end_sessions(&tx, user_id, who.session_id, LogoutScope::Others).await?;
         tracing::info!(user_id = %user_id, "auth: password changed");
     }
     if let Some(email) = body.email {
@@ -156,7 +189,9 @@ pub async fn update_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
             if store::user_by_email(&tx, &email).await?.is_some_and(|u| u.id != user_id) {
                 return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
             }
-            if svc.config.autoconfirm {
+            // GoTrue: only anonymous users may add an address without confirming it (with
+            // autoconfirm on); a permanent user always confirms a new address (V-08).
+            if svc.config.autoconfirm && who.user.is_anonymous {
                 if !store::apply_email(&tx, user_id, &email).await? {
                     return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
                 }
@@ -175,7 +210,7 @@ pub async fn update_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
 }
 
 pub async fn logout(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
-    let scope = LogoutScope::parse(req.query("scope")).ok_or_else(|| AuthError::validation("Unsupported logout scope"))?;
+    let scope = LogoutScope::parse(req.query("scope")).ok_or_else(|| AuthError::validation(format!("Unsupported logout scope {:?}", req.query("scope").unwrap_or(""))))?;
     let conn = svc.db.connection().await?;
     let who = caller(svc, &conn, req).await?;
     let ended = end_sessions(&conn, who.user.id, who.session_id, scope).await?;

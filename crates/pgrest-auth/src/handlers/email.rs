@@ -71,6 +71,21 @@ pub async fn send_link<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow
         _ => user.email.clone(),
     }
     .ok_or_else(|| AuthError::validation("An email address is required"))?;
+    // GoTrue's SMTP_MAX_FREQUENCY: one mail of a kind per user per interval.
+    let last_sent = match kind {
+        LinkKind::Signup => user.confirmation_sent_at,
+        LinkKind::MagicLink | LinkKind::Recovery => user.recovery_sent_at,
+        LinkKind::EmailChange => user.email_change_sent_at,
+    };
+    if let Some(sent) = last_sent {
+        let left = (sent + chrono::Duration::from_std(svc.config.email_min_interval).unwrap_or_default() - chrono::Utc::now()).num_seconds();
+        if left > 0 {
+            return Err(AuthError {
+                retry_after: Some(left.unsigned_abs()),
+                ..AuthError::new(429, "over_email_send_rate_limit", format!("For security purposes, you can only request this after {left} seconds."))
+            });
+        }
+    }
     svc.limiter
         .check("email_sent", &address, svc.config.limits.email_per_address)
         .map_err(|retry| AuthError::email_rate_limited(retry.0))?;
@@ -101,7 +116,13 @@ pub async fn send_link<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow
         redirect_to: Some(redirect_to.to_string()),
     };
     let email = build(kind.template(), &address, &data);
-    svc.mailer.send(email).await.map_err(AuthError::unexpected)?;
+    svc.mailer.send(email).await.map_err(|e| match e {
+        // GoTrue's answer when the mailer refuses the address: the client's mistake, not ours.
+        crate::mailer::MailError::InvalidAddress { role: "recipient", .. } => {
+            AuthError::new(400, "email_address_invalid", format!("Email address {address:?} is invalid"))
+        }
+        other => AuthError::unexpected(other),
+    })?;
     let column = match kind {
         LinkKind::Signup => SentColumn::Confirmation,
         LinkKind::MagicLink | LinkKind::Recovery => SentColumn::Recovery,
@@ -238,7 +259,10 @@ fn token_types_for(kind: &str) -> Option<&'static [&'static str]> {
 /// Consumes a one-time token and signs the user in; the session object on success.
 async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Result<Value, AuthError> {
     limit(svc, "verify", &req.ip, svc.config.limits.verify_per_ip)?;
-    let types = token_types_for(kind).ok_or_else(|| AuthError::validation(format!("Verify requires a verification type: {kind}")))?;
+    if kind.is_empty() {
+        return Err(AuthError::validation("Verify requires a verification type"));
+    }
+    let types = token_types_for(kind).ok_or_else(|| AuthError::validation("Unsupported verification type"))?;
     let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
     let ttl = i64::try_from(svc.config.otp_ttl.as_secs()).unwrap_or(3600);
     let mut conn = svc.db.connection().await?;
@@ -268,13 +292,9 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Re
         _ => store::confirm_email(&tx, user_id).await?,
     }
     let user = store::user_by_id(&tx, user_id).await?.ok_or_else(AuthError::otp_expired)?;
-    let method = match kind {
-        "recovery" => "recovery",
-        "signup" | "invite" => "email/signup",
-        "email_change" => "email_change",
-        _ => "otp",
-    };
-    let session = new_session(svc, &tx, &user, method, &req.ip, req.user_agent()).await?;
+    // GoTrue records every verification as an `otp` sign-in (the redirect's `type` tells a
+    // recovery apart).
+    let session = new_session(svc, &tx, &user, "otp", &req.ip, req.user_agent()).await?;
     tx.commit().await?;
     Ok(session)
 }
@@ -283,12 +303,15 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Re
 pub async fn verify_post(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: VerifyBody = req.json()?;
     let kind = body.kind.unwrap_or_default();
-    let hash = match (body.token_hash, body.token, body.email) {
-        (Some(hash), _, _) if !hash.is_empty() => hash,
-        (_, Some(code), Some(email)) => code_hash(&check_email(&email)?, code.trim()),
-        _ => return Err(AuthError::validation("Verify requires either a token_hash, or a token and an email")),
+    let (hash, by_link) = match (body.token_hash, body.token, body.email) {
+        (Some(hash), _, _) if !hash.is_empty() => (hash, true),
+        (_, Some(code), Some(email)) if !code.is_empty() => (code_hash(&check_email(&email)?, code.trim()), false),
+        _ => return Err(AuthError::validation("Verify requires either a token or a token hash")),
     };
-    let session = verify(svc, req, &kind, &hash).await?;
+    let session = verify(svc, req, &kind, &hash).await.map_err(|e| {
+        // GoTrue words a dead link differently from a dead code.
+        if by_link && e.error_code == "otp_expired" { AuthError::new(403, "otp_expired", "Email link is invalid or has expired") } else { e }
+    })?;
     Ok(json_response(200, &session))
 }
 
@@ -300,11 +323,24 @@ pub async fn verify_get(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
     let token = req.query("token").unwrap_or("").to_string();
     let fragment = match verify(svc, req, &kind, &token).await {
         Ok(session) => session_fragment(&session, Some(("type", &kind))),
-        Err(e) => form_urlencoded::Serializer::new(String::new())
-            .append_pair("error", if e.status == 403 { "access_denied" } else { "server_error" })
-            .append_pair("error_code", e.error_code)
-            .append_pair("error_description", if e.error_code == "otp_expired" { "Email link is invalid or has expired" } else { &e.message })
-            .finish(),
+        Err(e) => {
+            let mut f = form_urlencoded::Serializer::new(String::new());
+            // GoTrue's status → OAuth error name (statuses without one get no `error`).
+            let error = match e.status {
+                400 => Some("invalid_request"),
+                401 => Some("unauthorized_client"),
+                403 => Some("access_denied"),
+                500 => Some("server_error"),
+                503 => Some("temporarily_unavailable"),
+                _ => None,
+            };
+            if let Some(error) = error {
+                f.append_pair("error", error);
+            }
+            f.append_pair("error_code", e.error_code)
+                .append_pair("error_description", if e.error_code == "otp_expired" { "Email link is invalid or has expired" } else { &e.message })
+                .finish()
+        }
     };
     let base = target.split('#').next().unwrap_or(&target);
     redirect(&format!("{base}#{fragment}"))

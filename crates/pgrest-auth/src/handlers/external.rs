@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::error::AuthError;
+use crate::handlers::email::{send_link, LinkKind};
 use crate::issue::new_session;
 use crate::oauth::{hash_state, new_state, pkce, ProviderConfig};
 use crate::request::{json_response, redirect, session_fragment, Req};
@@ -111,7 +112,7 @@ pub async fn callback(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
         .await;
     let flow = match flow {
         Ok(Some(row)) => row,
-        Ok(None) => return error_redirect(&site, "invalid_request", "bad_oauth_state", "OAuth state is invalid or has expired"),
+        Ok(None) => return error_redirect(&site, "invalid_request", "bad_oauth_state", "OAuth state not found or expired"),
         Err(e) => return error_redirect(&site, "server_error", "unexpected_failure", &AuthError::from(e).message),
     };
     let Ok(Flow { id: flow_id, provider: provider_name, challenge, method, redirect_to, age }) = Flow::from_row(&flow) else {
@@ -120,7 +121,7 @@ pub async fn callback(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
     // The stored target passed the allow-list at /authorize; check again in case the list changed.
     let target = svc.config.choose_redirect(Some(&redirect_to));
     if age > FLOW_TTL_SECS {
-        return error_redirect(&target, "invalid_request", "flow_state_expired", "OAuth flow has expired");
+        return error_redirect(&target, "invalid_request", "bad_oauth_state", "OAuth state has expired");
     }
     if let Some(error) = req.query("error") {
         let description = req.query("error_description").unwrap_or(error);
@@ -133,7 +134,7 @@ pub async fn callback(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
         Ok(p) => p,
         Err(e) => return error_redirect(&target, "invalid_request", "provider_disabled", &e.message),
     };
-    let outcome = sign_in_external(svc, req, provider, code, flow_id, &challenge, method.as_deref()).await;
+    let outcome = sign_in_external(svc, req, provider, code, flow_id, &challenge, method.as_deref(), &target).await;
     match outcome {
         Ok(Outcome::Session(session)) => {
             let base = target.split('#').next().unwrap_or(&target);
@@ -153,7 +154,17 @@ enum Outcome {
     AuthCode(String),
 }
 
-async fn sign_in_external(svc: &NativeAuth, req: &Req, provider: &ProviderConfig, code: &str, flow_id: Uuid, challenge: &str, method: Option<&str>) -> Result<Outcome, AuthError> {
+#[allow(clippy::too_many_arguments, reason = "one call site; the flow's parts")]
+async fn sign_in_external(
+    svc: &NativeAuth,
+    req: &Req,
+    provider: &ProviderConfig,
+    code: &str,
+    flow_id: Uuid,
+    challenge: &str,
+    method: Option<&str>,
+    redirect_to: &str,
+) -> Result<Outcome, AuthError> {
     let user = provider.exchange(&svc.http, &callback_uri(svc), code, None).await.map_err(|e| {
         tracing::warn!(provider = %provider.name, error = %e, "auth: OAuth exchange failed");
         AuthError::new(400, "bad_oauth_callback", e.gotrue_message())
@@ -186,6 +197,13 @@ async fn sign_in_external(svc: &NativeAuth, req: &Req, provider: &ProviderConfig
                 _ => None,
             };
             match existing {
+                Some(u) if !u.confirmed() => {
+                    // GoTrue's guard against pre-account takeover: whoever signed this address up
+                    // without confirming it loses the account's password, identities and metadata
+                    // to the provider's verified owner of the address.
+                    store::reset_unconfirmed_account(&tx, u.id, &provider.name, &identity_data).await?;
+                    u.id
+                }
                 Some(u) => u.id,
                 None => {
                     if svc.config.disable_signup {
@@ -208,12 +226,20 @@ async fn sign_in_external(svc: &NativeAuth, req: &Req, provider: &ProviderConfig
     };
     store::insert_identity(&tx, user_id, &user.id, &provider.name, &identity_data).await?;
     store::add_provider(&tx, user_id, &provider.name).await?;
-    if user.email_verified && email.is_some() {
+    if email.is_some() && (user.email_verified || svc.config.autoconfirm) {
         store::confirm_email(&tx, user_id).await?;
     }
     let account = store::user_by_id(&tx, user_id).await?.ok_or_else(|| AuthError::unexpected("user vanished"))?;
     if account.banned() {
         return Err(AuthError::new(403, "user_banned", "User is banned"));
+    }
+    if !account.confirmed() {
+        // GoTrue: an address the provider has not verified must be confirmed by mail first; the
+        // account (and its identity) is kept, the sign-in refused.
+        send_link(svc, &tx, &account, LinkKind::Signup, redirect_to).await?;
+        tx.commit().await?;
+        let p = &provider.name;
+        return Err(AuthError::new(422, "provider_email_needs_verification", format!("Unverified email with {p}. A confirmation email has been sent to your {p} email")));
     }
     if !challenge.is_empty() && method.is_some() {
         let auth_code = Uuid::new_v4().to_string();

@@ -20,15 +20,31 @@ pub(crate) fn limit(svc: &NativeAuth, bucket: &'static str, key: &str, limit: cr
     })
 }
 
-/// A plausible email address (GoTrue's check is similarly shallow: the mailer is the real test).
+/// GoTrue's format check (`checkmail.ValidateFormat`): a local part of letters, digits and
+/// ``.!#$%&'*+/=?^_`{|}~-``, then a domain of dot-separated labels (letters, digits, inner `-`,
+/// at most 63 characters each; one label is enough). The mailer is the real test.
 pub(crate) fn valid_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else { return false };
-    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && email.len() <= 255 && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    let local_ok = !local.is_empty() && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._!#$%&'*+/=?^`{|}~-".contains(&b));
+    let label_ok = |l: &str| {
+        let b = l.as_bytes();
+        matches!((b.first(), b.last()), (Some(f), Some(z)) if f.is_ascii_alphanumeric() && z.is_ascii_alphanumeric())
+            && b.len() <= 63
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    };
+    local_ok && domain.split('.').all(label_ok) && email.len() <= 255
 }
 
+/// GoTrue's `validateEmail`: 400 validation_failed with its messages; the address lower-cased.
 pub(crate) fn check_email(email: &str) -> Result<String, AuthError> {
     let email = email.trim().to_lowercase();
-    if valid_email(&email) { Ok(email) } else { Err(AuthError::new(400, "email_address_invalid", "Unable to validate email address: invalid format")) }
+    if email.is_empty() {
+        return Err(AuthError::validation("An email address is required"));
+    }
+    if email.len() > 255 {
+        return Err(AuthError::validation("An email address is too long"));
+    }
+    if valid_email(&email) { Ok(email) } else { Err(AuthError::validation("Unable to validate email address: invalid format")) }
 }
 
 /// The verified caller: claims, user and session from the bearer token.
@@ -58,7 +74,10 @@ mod tests {
     #[test]
     fn email_shapes() {
         assert!(valid_email("a@b.co"));
-        assert!(!valid_email("a@b"));
+        assert!(valid_email("a@b"), "GoTrue accepts single-label domains");
+        assert!(!valid_email("a,b@c.de"));
+        assert!(!valid_email("a@b_c.de"));
+        assert!(!valid_email("a@b@c.de"));
         assert!(!valid_email("@b.co"));
         assert!(!valid_email("a b@c.de"));
     }

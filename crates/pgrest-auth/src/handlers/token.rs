@@ -20,8 +20,8 @@ pub async fn token(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>,
         Some("password") => password_grant(svc, req).await,
         Some("refresh_token") => refresh_grant(svc, req).await,
         Some("pkce") => super::external::pkce_grant(svc, req).await,
-        Some(other) => Err(AuthError::validation(format!("unsupported_grant_type: {other}"))),
-        None => Err(AuthError::validation("unsupported_grant_type")),
+        // GoTrue's answer, code and all.
+        _ => Err(AuthError::new(400, "invalid_credentials", "unsupported_grant_type")),
     }
 }
 
@@ -39,7 +39,8 @@ async fn password_grant(svc: &NativeAuth, req: &Req) -> Result<http::Response<By
     if body.phone.is_some() && body.email.is_none() {
         return Err(AuthError::new(422, "phone_provider_disabled", "Phone logins are disabled"));
     }
-    let email = check_email(body.email.as_deref().unwrap_or("")).map_err(|_| AuthError::invalid_credentials())?;
+    let email = body.email.as_deref().filter(|e| !e.trim().is_empty()).ok_or_else(|| AuthError::validation("missing email or phone"))?;
+    let email = check_email(email).map_err(|_| AuthError::invalid_credentials())?;
     limit(svc, "token_password_email", &email, svc.config.limits.password_per_email)?;
     let password = body.password.unwrap_or_default();
     let mut conn = svc.db.connection().await?;
@@ -76,7 +77,7 @@ struct RefreshBody {
 async fn refresh_grant(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: RefreshBody = req.json()?;
     limit(svc, "token_refresh", &req.ip, svc.config.limits.refresh_per_ip)?;
-    let token = body.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::validation("refresh_token required"))?;
+    let token = body.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::oauth(400, "invalid_request", "refresh_token required"))?;
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
     let outcome = rotate(&tx, &token, svc.config.refresh_reuse_interval).await?;
@@ -91,7 +92,7 @@ async fn refresh_grant(svc: &NativeAuth, req: &Req) -> Result<http::Response<Byt
     };
     let user = store::user_by_id(&tx, user_id).await?.ok_or_else(|| AuthError::new(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found"))?;
     if user.banned() {
-        return Err(AuthError::new(400, "user_banned", "User is banned"));
+        return Err(AuthError::new(400, "user_banned", "Invalid Refresh Token: User Banned"));
     }
     let method = session_method(&tx, session_id).await?;
     let session = session_body(svc, &tx, &user, session_id, &refresh, &method).await?;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 
@@ -253,11 +253,6 @@ fn no_runtime_is_an_error_not_a_panic() {
         matches!(r, std::task::Poll::Ready(Err(PasswordError::NoRuntime))),
         "{r:?}"
     );
-}
-
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
 }
 
 #[tokio::test]
