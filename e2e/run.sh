@@ -5,8 +5,10 @@
 #
 # Starts a private PostgreSQL cluster in a temporary folder (as `nobody` when run as root,
 # since PostgreSQL refuses root) on a free loopback port, creates the Supabase roles, loads
-# e2e/schema.sql, starts the server on another free port, generates the anon and
-# service_role keys, and runs e2e/supabase.test.mjs with `node --test`. Everything is
+# e2e/schema.sql, creates the auth schema (`migrate-auth`), loads e2e/schema-after-auth.sql,
+# starts an SMTP sink (e2e/smtp-sink.mjs) and the server (with native auth mailing to the sink)
+# on free ports, generates the anon and service_role keys, and runs every e2e/*.test.mjs
+# (supabase.test.mjs: REST, auth.test.mjs: /auth/v1) with `node --test`. Everything is
 # stopped and removed on exit; the exit code is the test run's.
 #
 # Environment:
@@ -49,6 +51,7 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pgrest-e2e.XXXXXX")
 PG_PID=""
 SERVER_PID=""
+SINK_PID=""
 
 # PostgreSQL refuses to run as root: run it as nobody, with setpriv (which execs, so $! is
 # the postgres process itself).
@@ -75,6 +78,7 @@ stop_pid() { # pid signal seconds
 cleanup() {
   local rc=$?
   stop_pid "$SERVER_PID" TERM 5
+  stop_pid "$SINK_PID" TERM 5
   stop_pid "$PG_PID" INT 10 # SIGINT = fast shutdown
   if [[ "${E2E_KEEP:-}" == 1 ]]; then
     say "kept $TMP"
@@ -128,6 +132,28 @@ grant anon, authenticated, service_role to authenticator;
 SQL
 "${PSQL[@]}" -f e2e/schema.sql
 
+# The auth schema belongs to the superuser (its tables have row-level security on; the server's
+# auth service connects as their owner), then the tables that use auth.uid().
+DB_OWNER_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres"
+say "migrate-auth"
+"$PGREST_BIN" migrate-auth --database-url "$DB_OWNER_URL" >"$TMP/migrate-auth.log" 2>&1 \
+  || { cat "$TMP/migrate-auth.log" >&2; die "migrate-auth failed"; }
+"${PSQL[@]}" -f e2e/schema-after-auth.sql
+
+# ---- SMTP sink ----------------------------------------------------------------------------
+SMTP_PORT=$(free_port) || die "no free port"
+MAILBOX_PORT=$(free_port) || die "no free port"
+[[ "$MAILBOX_PORT" != "$SMTP_PORT" ]] || MAILBOX_PORT=$(free_port) || die "no free port"
+say "starting SMTP sink on 127.0.0.1:$SMTP_PORT (mailbox http://127.0.0.1:$MAILBOX_PORT)"
+node e2e/smtp-sink.mjs "$SMTP_PORT" "$MAILBOX_PORT" >"$TMP/smtp-sink.log" 2>&1 &
+SINK_PID=$!
+for ((i = 0; i < 100; i++)); do
+  curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MAILBOX_PORT/health" && break
+  kill -0 "$SINK_PID" 2>/dev/null || { cat "$TMP/smtp-sink.log" >&2; die "smtp sink exited"; }
+  sleep 0.1
+done
+curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MAILBOX_PORT/health" || die "smtp sink did not start"
+
 # ---- server -----------------------------------------------------------------------------
 SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 ANON_KEY=$("$PGREST_BIN" generate-key anon --jwt-secret "$SECRET")
@@ -136,7 +162,14 @@ SERVICE_KEY=$("$PGREST_BIN" generate-key service_role --jwt-secret "$SECRET")
 
 API_PORT=$(free_port) || die "no free port"
 say "starting $PGREST_BIN serve on 127.0.0.1:$API_PORT"
-"$PGREST_BIN" serve --port "$API_PORT" \
+AUTH_PROVIDER=native \
+AUTH_DATABASE_URL="$DB_OWNER_URL" \
+SITE_URL=http://localhost:3000 \
+URI_ALLOW_LIST='http://localhost:3000/**' \
+AUTH_ANONYMOUS_USERS_ENABLED=true \
+MAILER_AUTOCONFIRM=true \
+SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_SECURITY=none SMTP_ADMIN_EMAIL=noreply@example.com \
+  "$PGREST_BIN" serve --port "$API_PORT" \
   --database-url "postgres://authenticator@127.0.0.1:$PGPORT/postgres" \
   --jwt-secret "$SECRET" >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!
@@ -161,7 +194,7 @@ fi
 say "running node --test against $URL"
 set +e
 (cd e2e && PGREST_URL="$URL" PGREST_ANON_KEY="$ANON_KEY" PGREST_SERVICE_KEY="$SERVICE_KEY" \
-  node --test "$@")
+  E2E_MAILBOX_URL="http://127.0.0.1:$MAILBOX_PORT" node --test "$@")
 rc=$?
 set -e
 if [[ $rc != 0 ]]; then
