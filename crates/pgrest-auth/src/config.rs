@@ -76,6 +76,32 @@ impl Default for RateLimits {
     }
 }
 
+impl RateLimits {
+    /// Defaults, each overridable with `AUTH_RATE_LIMIT_<NAME>=<max>/<seconds>` where NAME is
+    /// SIGNUP, PASSWORD_IP, PASSWORD_EMAIL, OTP, EMAIL, REFRESH or VERIFY (e.g. `30/300`).
+    pub fn from_env(env: &HashMap<String, String>) -> Result<RateLimits, AuthConfigError> {
+        let mut limits = RateLimits::default();
+        let slots: [(&'static str, &mut Limit); 7] = [
+            ("AUTH_RATE_LIMIT_SIGNUP", &mut limits.signup_per_ip),
+            ("AUTH_RATE_LIMIT_PASSWORD_IP", &mut limits.password_per_ip),
+            ("AUTH_RATE_LIMIT_PASSWORD_EMAIL", &mut limits.password_per_email),
+            ("AUTH_RATE_LIMIT_OTP", &mut limits.otp_per_ip),
+            ("AUTH_RATE_LIMIT_EMAIL", &mut limits.email_per_address),
+            ("AUTH_RATE_LIMIT_REFRESH", &mut limits.refresh_per_ip),
+            ("AUTH_RATE_LIMIT_VERIFY", &mut limits.verify_per_ip),
+        ];
+        for (name, slot) in slots {
+            let Some(text) = env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else { continue };
+            let parsed = text.split_once('/').and_then(|(max, secs)| Some((max.trim().parse::<u32>().ok()?, secs.trim().parse::<u64>().ok()?)));
+            match parsed {
+                Some((max, secs)) => *slot = Limit { max, per: Duration::from_secs(secs) },
+                None => return Err(invalid(name, format!("{text:?} is not <max>/<seconds>, e.g. 30/300"))),
+            }
+        }
+        Ok(limits)
+    }
+}
+
 /// A configuration problem, reported at start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid value for {name}: {problem}")]
@@ -128,7 +154,7 @@ impl AuthConfig {
             access_token_ttl: seconds("JWT_EXP", 3600)?,
             refresh_reuse_interval: seconds("AUTH_REFRESH_TOKEN_REUSE_INTERVAL", 10)?,
             otp_ttl: seconds("MAILER_OTP_EXP", 3600)?,
-            limits: RateLimits::default(),
+            limits: RateLimits::from_env(env)?,
             email_min_interval: seconds("SMTP_MAX_FREQUENCY", 60)?,
         })
     }
@@ -170,6 +196,14 @@ mod tests {
     fn config(pairs: &[(&str, &str)]) -> AuthConfig {
         let env = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         AuthConfig::from_env(&env, "http://127.0.0.1:3000").unwrap()
+    }
+
+    #[test]
+    fn rate_limits_are_configurable() {
+        let c = config(&[("AUTH_RATE_LIMIT_PASSWORD_IP", "1000/60")]);
+        assert_eq!(c.limits.password_per_ip, Limit { max: 1000, per: Duration::from_secs(60) });
+        let env = [("AUTH_RATE_LIMIT_OTP".to_string(), "lots".to_string())].into_iter().collect();
+        assert!(AuthConfig::from_env(&env, "http://x").is_err());
     }
 
     #[test]
