@@ -38,6 +38,8 @@ impl std::error::Error for Unauthorized {}
 pub enum StartupError {
     /// V-01: a short or empty secret would let anyone mint apikeys.
     WeakSecret(usize),
+    /// `PGREST_JWT_JWKS` / `AUTH_JWT_SIGNING_KEYS` is not a set of EC P-256 keys with kid, x, y.
+    InvalidJwks,
 }
 
 impl fmt::Display for StartupError {
@@ -48,6 +50,7 @@ impl fmt::Display for StartupError {
                 "JWT_SECRET must be at least {MIN_SECRET_CHARS} characters long (got {len}); \
                  generate one with `openssl rand -hex 32`"
             ),
+            StartupError::InvalidJwks => write!(f, "PGREST_JWT_JWKS / AUTH_JWT_SIGNING_KEYS must be a JWKS or an array of EC P-256 JWKs with kid, x and y"),
         }
     }
 }
@@ -81,6 +84,15 @@ impl Authorizer {
             keys: JwtKeys::new(secret, audience),
             anon_role,
         })
+    }
+
+    /// Also accepts ES256 user tokens signed by the auth service: `jwks` is `PGREST_JWT_JWKS`
+    /// (or `AUTH_JWT_SIGNING_KEYS`, whose private members are ignored).
+    pub fn with_jwks(mut self, jwks: Option<&str>) -> Result<Self, StartupError> {
+        let Some(text) = jwks.filter(|t| !t.trim().is_empty()) else { return Ok(self) };
+        let keys = pgrest_core::config::parse_ec_keys(text).ok_or(StartupError::InvalidJwks)?;
+        self.keys = self.keys.with_ec_keys(&keys).map_err(|_| StartupError::InvalidJwks)?;
+        Ok(self)
     }
 
     /// Answers one authorizer event. REST (and HTTP API payload 1.0) events get an IAM policy

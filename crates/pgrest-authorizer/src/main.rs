@@ -17,7 +17,8 @@ async fn main() -> Result<(), Error> {
     let secret = std::env::var("JWT_SECRET").unwrap_or_default();
     let audience = std::env::var("PGREST_JWT_AUD").ok().filter(|a| !a.is_empty());
     let anon_role = anon_role_from(std::env::var("PGREST_ANON_ROLE").ok().as_deref());
-    let authorizer = match Authorizer::new(&secret, audience, anon_role) {
+    let jwks = std::env::var("PGREST_JWT_JWKS").or_else(|_| std::env::var("AUTH_JWT_SIGNING_KEYS")).ok();
+    let authorizer = match Authorizer::new(&secret, audience, anon_role).and_then(|a| a.with_jwks(jwks.as_deref())) {
         Ok(authorizer) => Arc::new(authorizer),
         Err(error) => {
             tracing::error!(%error, "pgrest-authorizer refused to start");

@@ -231,3 +231,40 @@ fn audience_is_enforced_when_configured() {
     let wrong = Authorizer::new(TEST_SECRET, Some("other-audience".into()), Some("anon".into())).unwrap();
     assert_eq!(wrong.decide(&fixture("authorizer-valid-user.json")), Err(Unauthorized));
 }
+
+/// A throwaway P-256 key for tests only (same as the core JWT tests), and its public JWKS.
+const TEST_EC_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgaFlM4qlp3VnvJZ71
+i1EDtXqsUUA4j2UNbITR65MjB96hRANCAAS646g2oq3Xi2QFnUcc8RgRVGctL3TR
+1yNer7w8jL/aK0x+k8MBHKa5xl5SSRuYvDAfkiUH/OyYJ1kxl3eNJpsB
+-----END PRIVATE KEY-----
+";
+const TEST_JWKS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"uuOoNqKt14tkBZ1HHPEYEVRnLS900dcjXq-8PIy_2is","y":"TH6TwwEcprnGXlJJG5i8MB-SJQf87JgnWTGXd40mmwE"}]}"#;
+
+fn es256_user_token(kid: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.to_string());
+    let claims = json!({"role": "authenticated", "sub": "es256-user", "exp": 4102444800u64});
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(TEST_EC_PEM.as_bytes()).unwrap();
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+fn with_bearer(token: &str) -> Value {
+    let mut event = fixture("authorizer-valid-user.json");
+    event["headers"]["Authorization"] = json!(format!("Bearer {token}"));
+    event["multiValueHeaders"]["Authorization"] = json!([format!("Bearer {token}")]);
+    event
+}
+
+#[test]
+fn es256_user_tokens_verify_against_the_configured_jwks() {
+    let with_keys = authorizer().with_jwks(Some(TEST_JWKS)).unwrap();
+    let response = with_keys.decide(&with_bearer(&es256_user_token("k1"))).unwrap();
+    let context = response["context"].as_object().unwrap();
+    assert_eq!(context["role"], "authenticated");
+    assert_eq!(context["sub"], "es256-user");
+    // Unknown kid, or no keys configured: refused.
+    assert_eq!(with_keys.decide(&with_bearer(&es256_user_token("other"))), Err(Unauthorized));
+    assert_eq!(authorizer().decide(&with_bearer(&es256_user_token("k1"))), Err(Unauthorized));
+    assert!(authorizer().with_jwks(Some("not json")).is_err());
+}
