@@ -5,7 +5,10 @@ Starts a private PostgreSQL cluster on loopback, loads bench/dataset.sql, and me
 read workloads through `pgrest-lambda serve` with wrk, against a ceiling: pgbench running
 the very statements the server sent for one request of each workload (captured from the
 PostgreSQL log), in the same transaction shape. Also measures server CPU per request, RSS
-and cold start. Prints a Markdown report and writes it to bench/out/latest.md.
+and cold start. Then, unless --no-auth (BENCH_AUTH=0), the auth part: migrate-auth, a server
+with /auth/v1, password grants (W4) with their CPU cost against bare argon2id, and W1's latency
+with and without grants running. Prints a Markdown report and writes it to
+bench/out/latest.md.
 
 Everything runs on 127.0.0.1 with bounded durations, and everything started here is
 stopped and removed on exit.
@@ -42,6 +45,18 @@ TARGET_CPU_MS = 0.1  # server CPU per request
 TARGET_RSS_MB = 30.0
 TARGET_COLD_MS = 50.0
 
+# ---- auth (W4) ----
+W4_PATH = "/auth/v1/token?grant_type=password"
+AUTH_LEVEL = (4, 2)  # (concurrency, wrk threads) for W4 and for W1 alone/under grants
+AUTH_PASSWORD = "bench-Passw0rd-4-grants"
+AUTH_EMAIL = "bench-user-{}@example.com"
+TARGET_READ_P99_RATIO = 2.0  # W1 p99 with grants running / W1 p99 alone
+KDF_RUNS = 30  # argon2id verifications timed by the kdf_cost example
+# Grants the server could possibly do per second on this machine (2 CPUs / ~30 ms argon2id),
+# to size the user pool so that no email exceeds the per-email limit (10 per 5 minutes).
+MAX_GRANTS_PER_S = 70
+PER_EMAIL_BUDGET = 8  # grants per user over the whole auth part (server limit: burst 10)
+
 ROLES_SQL = """
 create role anon nologin noinherit;
 create role authenticated nologin noinherit;
@@ -76,11 +91,21 @@ def stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: floa
 
 def http_get(port: int, path: str, apikey: str, timeout: float = 2.0) -> tuple[int, bytes]:
     """One HTTP/1.1 GET over a raw socket: (status, body). Raises OSError when nothing listens."""
-    req = (
-        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\napikey: {apikey}\r\n"
-        "Connection: close\r\n\r\n"
-    ).encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    return http_request(port, "GET", path, {"apikey": apikey}, timeout=timeout)
+
+
+def http_request(port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"",
+                 source: str | None = None, timeout: float = 2.0) -> tuple[int, bytes]:
+    """One HTTP/1.1 request over a raw socket, optionally from a given loopback source address
+    (the server rate-limits auth endpoints per socket peer address): (status, body)."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    for k, v in headers.items():
+        head += f"{k}: {v}\r\n"
+    if body or method != "GET":
+        head += f"Content-Length: {len(body)}\r\n"
+    req = (head + "Connection: close\r\n\r\n").encode() + body
+    src = (source, 0) if source else None
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=src) as s:
         s.sendall(req)
         chunks = []
         while True:
@@ -134,6 +159,13 @@ class Bench:
         self.anon_key = ""
         self.db_url = ""
         self.clk_tck = os.sysconf("SC_CLK_TCK")
+        self.auth = args.auth
+        self.auth_users = args.auth_users or max(
+            50, -(-MAX_GRANTS_PER_S * (args.warmup + 2 * args.duration + 3) // PER_EMAIL_BUDGET))
+        self.shim: str | None = None
+        self.server_auth = False  # start_server() with the /auth/v1 settings
+        self.super_url = ""
+        self.grants_sent = 0  # password grants sent so far: the next wrk script starts after them
 
     # ---- PostgreSQL ------------------------------------------------------------------------
     def pg_tool(self, name: str) -> str:
@@ -182,6 +214,7 @@ class Bench:
         log("loading bench/dataset.sql")
         self.psql(file=ROOT / "bench" / "dataset.sql")
         self.db_url = f"postgres://authenticator@127.0.0.1:{self.pg_port}/postgres"
+        self.super_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/postgres"
 
     # ---- server ----------------------------------------------------------------------------
     def server_cmd(self) -> list[str]:
@@ -189,7 +222,12 @@ class Bench:
                 "--jwt-secret", self.secret]
 
     def server_env(self) -> dict[str, str]:
-        return dict(os.environ)
+        env = dict(os.environ)
+        if self.server_auth:
+            # The auth tables have RLS on: the auth service connects as their owner (superuser here).
+            env.update({"AUTH_PROVIDER": "native", "AUTH_DATABASE_URL": self.super_url,
+                        "MAILER_AUTOCONFIRM": "true"})
+        return env
 
     def start_server(self) -> None:
         self.api_port = free_port()
@@ -412,9 +450,247 @@ class Bench:
         log(f"cold start, best of {self.cold_starts}")
         colds = [self.cold_start_ms() for _ in range(self.cold_starts)]
 
-        return self.report(rows, rss_kb, colds, captured)
+        auth = self.run_auth() if self.auth else None
+        return self.report(rows, rss_kb, colds, captured, auth)
 
-    def report(self, rows: list[dict], rss_kb: int, colds: list[float], captured: dict) -> str:
+    # ---- auth (W4) -------------------------------------------------------------------------
+    def build_tools(self) -> tuple[str | None, str | None, str]:
+        """The loopback-source shim (cc) and the kdf_cost example (cargo); None when unavailable,
+        with the reason in the third value."""
+        notes = []
+        shim = None
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc:
+            shim = str(self.tmp / "loopback_source.so")
+            res = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", shim,
+                                  str(ROOT / "bench" / "loopback_source.c"), "-ldl"],
+                                 capture_output=True, text=True, timeout=120)
+            if res.returncode != 0:
+                notes.append(f"loopback_source.c did not build: {res.stderr.strip()[-300:]}")
+                shim = None
+        else:
+            notes.append("no C compiler: W4 runs from 127.0.0.1 only")
+        kdf = os.environ.get("KDF_COST_BIN")
+        if not kdf:
+            log("cargo build --release -p pgrest-auth --example kdf_cost")
+            res = subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "pgrest-auth",
+                                  "--example", "kdf_cost"], cwd=ROOT, capture_output=True, text=True,
+                                 timeout=1800)
+            target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+            if not target.is_absolute():
+                target = ROOT / target
+            kdf = str(target / "release" / "examples" / "kdf_cost")
+            if res.returncode != 0:
+                notes.append(f"kdf_cost did not build: {res.stderr.strip()[-300:]}")
+                kdf = None
+        return shim, kdf, "; ".join(notes)
+
+    def kdf_cost(self, kdf: str) -> dict:
+        res = subprocess.run([kdf, str(KDF_RUNS)], capture_output=True, text=True, timeout=600,
+                             env={**os.environ, "CLK_TCK": str(self.clk_tck)})
+        if res.returncode != 0:
+            raise RuntimeError(f"kdf_cost failed: {res.stderr.strip()[-500:]}")
+        out = {}
+        for m in re.finditer(r"^(\w+) n=(\d+) cpu_ms=([\d.]+) wall_ms=([\d.]+)$", res.stdout, re.M):
+            out[m.group(1)] = {"n": int(m.group(2)), "cpu_ms": float(m.group(3)), "wall_ms": float(m.group(4))}
+        m = re.search(r"^params (.*)$", res.stdout, re.M)
+        out["params"] = m.group(1) if m else "?"
+        if "verify" not in out:
+            raise RuntimeError(f"kdf_cost output not understood: {res.stdout}")
+        return out
+
+    def grant(self, email: str, source: str | None = None, xff: str | None = None) -> tuple[int, bytes]:
+        headers = {"apikey": self.anon_key, "Content-Type": "application/json"}
+        if xff:
+            headers["X-Forwarded-For"] = xff
+        body = json.dumps({"email": email, "password": AUTH_PASSWORD}).encode()
+        return http_request(self.api_port, "POST", W4_PATH, headers, body, source=source, timeout=30)
+
+    def signup(self, i: int) -> None:
+        # Each sign-up from its own loopback address: /signup is limited to 30 per 5 min per IP.
+        source = f"127.32.{i // 250}.{i % 250 + 1}"
+        body = json.dumps({"email": AUTH_EMAIL.format(i), "password": AUTH_PASSWORD}).encode()
+        status, resp = http_request(self.api_port, "POST", "/auth/v1/signup",
+                                    {"apikey": self.anon_key, "Content-Type": "application/json"},
+                                    body, source=source, timeout=60)
+        if status != 200 or "access_token" not in json.loads(resp):
+            raise RuntimeError(f"signup {i}: expected 200 with a session, got {status}: {resp[:300]!r}")
+
+    def probe_limits(self) -> dict:
+        """How the server keys its password-grant limits, found by trying (emails that do not
+        exist, so no user's budget is used; each attempt still costs one argon2id run)."""
+        # 1. Per IP: 31 grants from this socket address (127.0.0.1), each with a different
+        #    X-Forwarded-For and a different email. If X-Forwarded-For were the key, none is refused.
+        xff = []
+        for i in range(31):
+            status, body = self.grant(f"probe-ip-{i}@example.com", xff=f"203.0.113.{i + 1}")
+            xff.append(status)
+        # 2. Per email: 11 grants for one email, each from a different socket address.
+        email = []
+        for i in range(11):
+            status, body = self.grant("probe-email@example.com", source=f"127.48.0.{i + 1}")
+            email.append(status)
+        return {"xff": xff, "email": email}
+
+    def w4_script(self, offset: int) -> Path:
+        """wrk script: password grants rotating over the users (thread t of T sends users
+        offset+t, offset+t+T, ...), one connection per request (with the shim, one client IP per
+        request), status codes counted."""
+        path = self.tmp / f"w4-{offset}.lua"
+        path.write_text(f"""
+local users, offset, password = {self.auth_users}, {offset}, "{AUTH_PASSWORD}"
+local threads, nthreads = {{}}, 0
+function setup(thread)
+  thread:set("id", nthreads)
+  nthreads = nthreads + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  n = 0
+  statuses = {{}}
+  wrk.method = "POST"
+  wrk.headers["apikey"] = "{self.anon_key}"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Connection"] = "close"
+end
+function request()
+  local i = (offset + n * {AUTH_LEVEL[1]} + id) % users
+  n = n + 1
+  local body = string.format('{{"email":"{AUTH_EMAIL.format('%d')}","password":"%s"}}', i, password)
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local total = {{}}
+  for _, t in ipairs(threads) do
+    for status, count in pairs(t:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("STATUS %d %d\\n", status, count))
+  end
+end
+""")
+        return path
+
+    def w4_cmd(self, seconds: int) -> tuple[list[str], dict[str, str]]:
+        conns, threads = AUTH_LEVEL
+        script = self.w4_script(self.grants_sent)
+        cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency", "-s", str(script),
+               f"http://127.0.0.1:{self.api_port}{W4_PATH}"]
+        env = dict(os.environ)
+        if self.shim:
+            env["LD_PRELOAD"] = self.shim
+        return cmd, env
+
+    def w4_parse(self, out: str) -> dict:
+        statuses = {int(a): int(b) for a, b in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
+        m = re.search(r"(\d+) requests in", out)
+        if not m:
+            raise RuntimeError(f"wrk output not understood:\n{out}")
+        reqs = int(m.group(1))
+        self.grants_sent += sum(statuses.values()) or reqs
+        ok = statuses.get(200, 0)
+        secs = float(re.search(r"requests in ([\d.]+)(m?s)", out).group(1))
+        unit = re.search(r"requests in [\d.]+(m?s)", out).group(1)
+        secs = secs / 1000 if unit == "ms" else secs
+        r = {"requests": reqs, "ok": ok, "non200": reqs - ok if not statuses else sum(c for s, c in statuses.items() if s != 200),
+             "statuses": statuses, "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+             "ok_rps": ok / secs if secs else 0.0,
+             "socket_errors": (re.search(r"Socket errors:.*", out) or [None])[0] if "Socket errors" in out else None}
+        for pct in ("50", "99"):
+            m = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+            value = float(m.group(1))
+            r[f"p{pct}"] = value / 1000 if m.group(2) == "us" else value * 1000 if m.group(2) == "s" else value
+        return r
+
+    def w4(self, seconds: int) -> dict:
+        cmd, env = self.w4_cmd(seconds)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, env=env)
+        if res.returncode != 0:
+            raise RuntimeError(f"wrk (W4) failed: {res.stderr}")
+        return self.w4_parse(res.stdout)
+
+    def rate_limit_log(self) -> dict[str, int]:
+        """Rate-limit refusals in the server log, per limiter bucket."""
+        text = (self.tmp / "server.log").read_text(errors="replace")
+        counts: dict[str, int] = {}
+        for line in text.splitlines():
+            if "rate limit reached" in line:
+                m = re.search(r"bucket\W+(\w+)", line)
+                key = m.group(1) if m else "?"
+                counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def run_auth(self) -> dict:
+        result: dict = {}
+        log("auth: pgrest-lambda migrate-auth")
+        res = subprocess.run([self.bin, "migrate-auth", "--database-url", self.super_url],
+                             capture_output=True, text=True, timeout=120)
+        if res.returncode != 0:
+            raise RuntimeError(f"migrate-auth failed: {res.stderr.strip()[-1000:]}")
+        self.shim, kdf, result["tool_notes"] = self.build_tools()
+        (self.tmp / "server.log").write_bytes(b"")  # this server's log only (rate-limit counts)
+        self.server_auth = True
+        self.start_server()
+        try:
+            cpus = os.cpu_count() or 1
+            log(f"auth: {self.auth_users} sign-ups (POST /auth/v1/signup)")
+            self.signup(0)  # the first one alone: fails fast when auth is not served
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(max_workers=max(2, cpus)) as pool:
+                list(pool.map(self.signup, range(1, self.auth_users)))
+            users = int(self.psql("select count(*) from auth.users where email like 'bench-user-%'").strip())
+            if users != self.auth_users:
+                raise RuntimeError(f"expected {self.auth_users} users, found {users}")
+            result["rss_kb_before"] = self.server_rss_kb()
+            log("auth: probing the password-grant rate limits")
+            result["probe"] = self.probe_limits()
+            result["probe_log"] = self.rate_limit_log()
+            if kdf:
+                log(f"auth: bare argon2id, {KDF_RUNS} verifications (kdf_cost)")
+                result["kdf"] = self.kdf_cost(kdf)
+            conns, threads = AUTH_LEVEL
+            log(f"W1 c={conns} alone: wrk warm-up {self.warmup}s + {self.duration}s")
+            path = WORKLOADS[0][1]
+            self.wrk(path, conns, threads, self.warmup, latency=False)
+            result["w1_alone"] = self.wrk(path, conns, threads, self.duration, latency=True)
+            log(f"W4 c={conns}: warm-up {self.warmup}s + {self.duration}s")
+            result["w4_warmup"] = self.w4(self.warmup)
+            u0, s0 = self.server_cpu_ticks()
+            result["w4"] = w4 = self.w4(self.duration)
+            u1, s1 = self.server_cpu_ticks()
+            n = max(w4["ok"], 1)
+            w4["cpu_ms"] = ((u1 - u0) + (s1 - s0)) * 1000.0 / self.clk_tck / n
+            w4["user_ms"] = (u1 - u0) * 1000.0 / self.clk_tck / n
+            w4["sys_ms"] = (s1 - s0) * 1000.0 / self.clk_tck / n
+            log(f"W1 c={conns} while W4 c={conns} runs: {self.duration}s")
+            # W4 starts first and ends after W1, so grants run during the whole W1 window.
+            cmd, env = self.w4_cmd(self.duration + 3)
+            bg = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            try:
+                time.sleep(1.0)
+                result["w1_under"] = self.wrk(path, conns, threads, self.duration, latency=True)
+                out, err = bg.communicate(timeout=self.duration + 60)
+            finally:
+                stop(bg)
+            if bg.returncode != 0:
+                raise RuntimeError(f"wrk (W4 under W1) failed: {err}")
+            result["w4_bg"] = self.w4_parse(out)
+            result["rate_limited"] = {k: v - result["probe_log"].get(k, 0)
+                                      for k, v in self.rate_limit_log().items()
+                                      if v - result["probe_log"].get(k, 0) > 0}
+            result["rss_kb"] = self.server_rss_kb()
+        finally:
+            self.stop_server()
+            self.server_auth = False
+        return result
+
+    def report(self, rows: list[dict], rss_kb: int, colds: list[float], captured: dict,
+               auth: dict | None = None) -> str:
         def fmt(x: float, nd: int = 2) -> str:
             return f"{x:,.{nd}f}"
 
@@ -454,6 +730,8 @@ class Bench:
                 f"{fmt(r['ratio'], 1)} | {fmt(r['p50'], 3)} | {fmt(r['p99'], 3)} | {fmt(r['cpu_ms'], 3)} |")
         rss_mb = rss_kb / 1024
         cold = min(colds)
+        auth_lines, auth_targets = self.auth_report(auth, fmt, mark) if auth else (
+            ["", "## Auth", "", "Not measured (--no-auth / BENCH_AUTH=0)."], [])
         lines += [
             "",
             "Server CPU per request, user + sys: "
@@ -466,6 +744,7 @@ class Bench:
             f"- RSS after warm-up (max of after the W1 c=1 warm-up and at the end): {fmt(rss_mb, 1)} MB",
             f"- Cold start (exec of `serve` to first 200 on W1; best of {len(colds)}): {fmt(cold, 1)} ms "
             f"(all: {', '.join(fmt(c, 1) for c in colds)})",
+            *auth_lines,
             "",
             "## Targets",
             "",
@@ -482,6 +761,7 @@ class Bench:
             f"({worst_cpu['workload']} c={worst_cpu['c']}) | {mark(worst_cpu['cpu_ms'] <= TARGET_CPU_MS)} |",
             f"| RSS ≤ {TARGET_RSS_MB:.0f} MB | {fmt(rss_mb, 1)} MB | {mark(rss_mb <= TARGET_RSS_MB)} |",
             f"| cold start ≤ {TARGET_COLD_MS:.0f} ms | {fmt(cold, 1)} ms | {mark(cold <= TARGET_COLD_MS)} |",
+            *auth_targets,
             "",
             "## Captured statements (pgbench scripts)",
             "",
@@ -500,6 +780,111 @@ class Bench:
             lines.append("```")
             lines.append("")
         return "\n".join(lines)
+
+    def auth_report(self, auth: dict, fmt, mark) -> tuple[list[str], list[str]]:
+        """The auth section and its rows of the Targets table."""
+        conns, threads = AUTH_LEVEL
+        w4, w1a, w1u, bg = auth["w4"], auth["w1_alone"], auth["w1_under"], auth["w4_bg"]
+
+        def statuses(d: dict) -> str:
+            return ", ".join(f"{s}: {c}" for s, c in sorted(d.items())) or "none"
+
+        def counts(xs: list[int]) -> str:
+            c: dict[int, int] = {}
+            for x in xs:
+                c[x] = c.get(x, 0) + 1
+            return statuses(c)
+
+        probe = auth["probe"]
+        xff_first_429 = next((i + 1 for i, s in enumerate(probe["xff"]) if s == 429), None)
+        email_first_429 = next((i + 1 for i, s in enumerate(probe["email"]) if s == 429), None)
+        xff_verdict = ("not honoured: the per-IP key is the socket peer address"
+                       if xff_first_429 else "honoured (no 429)")
+        shim = "yes" if self.shim else "**no** (" + (auth["tool_notes"] or "?") + ")"
+        lines = [
+            "",
+            "## Auth: password grants (W4)",
+            "",
+            f"- W4: `POST {W4_PATH}` with `{{\"email\", \"password\"}}` of one of {self.auth_users:,} users created "
+            "through `POST /auth/v1/signup` (`MAILER_AUTOCONFIRM=true`, so every sign-up returns a session), "
+            "headers `apikey: <anon key>`, `Content-Type: application/json`.",
+            "",
+            f"Server: `serve` after `migrate-auth`, with `AUTH_PROVIDER=native`, `AUTH_DATABASE_URL=<superuser url>`, "
+            f"`MAILER_AUTOCONFIRM=true`. wrk `-t{threads} -c{conns} --latency`, {self.duration}s after a {self.warmup}s "
+            f"warm-up, one user after another ({self.grants_sent:,} grants over {self.auth_users:,} users in the "
+            f"whole auth part, ≤ {-(-self.grants_sent // self.auth_users) + 1} per email), `Connection: close` on every request and, through "
+            "`bench/loopback_source.c` (LD_PRELOAD into wrk), every connection from a new loopback address "
+            f"127.64.x.y (shim in use: {shim}). Why: the server limits password grants to 30 per 5 minutes per "
+            "client IP and 10 per 5 minutes per email (`RateLimits::default()`, no environment setting), and "
+            "measured just now:",
+            f"  - per IP: 31 grants from 127.0.0.1, each with its own `X-Forwarded-For` and email: {counts(probe['xff'])}"
+            f" (first 429 at #{xff_first_429}) — `X-Forwarded-For` is {xff_verdict} (`serve` attaches the peer address).",
+            f"  - per email: 11 grants for one email, each from its own address: {counts(probe['email'])}"
+            f" (first 429 at #{email_first_429}).",
+            "  So from one address a run can make at most 30 grants (then 1 per 10 s): the fresh addresses stand "
+            "for many clients signing in, the user pool for many users. Each request pays a TCP connect (loopback) "
+            "besides the grant.",
+            "",
+            "| workload | concurrency | grants/s (200s) | non-200 | p50 ms | p99 ms | CPU ms/grant |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            f"| W4 | {conns} | {fmt(w4['ok_rps'], 1)} | {w4['non200']} | {fmt(w4['p50'], 1)} | {fmt(w4['p99'], 1)} | "
+            f"{fmt(w4['cpu_ms'], 2)} |",
+            "",
+            f"W4 statuses: {statuses(w4['statuses'])} (warm-up: {statuses(auth['w4_warmup']['statuses'])}). "
+            f"Server CPU per grant, user + sys: {fmt(w4['user_ms'], 2)} + {fmt(w4['sys_ms'], 2)} ms (/proc/PID/stat, "
+            "all server threads, divided by the 200s). Server RSS: "
+            f"{fmt(auth['rss_kb_before'] / 1024, 1)} MB after the sign-ups, {fmt(auth['rss_kb'] / 1024, 1)} MB "
+            "after the auth runs (not a target).",
+        ]
+        if w4.get("socket_errors"):
+            lines.append(f"wrk: {w4['socket_errors']}.")
+        kdf = auth.get("kdf")
+        if kdf:
+            v = kdf["verify"]
+            ratio = w4["cpu_ms"] / v["cpu_ms"] if v["cpu_ms"] else float("inf")
+            lines += [
+                "",
+                f"CPU per grant vs bare argon2id verify: {fmt(w4['cpu_ms'], 2)} ms vs {fmt(v['cpu_ms'], 2)} ms "
+                f"({fmt(ratio, 2)}x). Bare: `crates/pgrest-auth/examples/kdf_cost.rs`, "
+                f"`pgrest_auth::password::verify_password` with `KdfParams::default()` ({kdf['params']}), "
+                f"{v['n']} runs one at a time on a current-thread runtime, process CPU from /proc/self/stat "
+                f"(wall {fmt(v['wall_ms'], 2)} ms per verification; `hash_password`: {fmt(kdf['hash']['cpu_ms'], 2)} ms CPU, "
+                f"{fmt(kdf['hash']['wall_ms'], 2)} ms wall). With {os.cpu_count()} CPUs, argon2id alone allows at most "
+                f"~{fmt((os.cpu_count() or 1) * 1000 / v['cpu_ms'], 0)} grants/s.",
+            ]
+        else:
+            lines += ["", f"CPU per grant vs bare argon2id verify: n/a ({auth['tool_notes']})."]
+        p99_ratio = w1u["p99"] / w1a["p99"] if w1a["p99"] else float("inf")
+        lines += [
+            "",
+            f"Reads under grants: W1 `-t{threads} -c{conns}` for {self.duration}s alone (after a {self.warmup}s warm-up), "
+            f"then again while W4 `-t{threads} -c{conns}` runs (started 1 s before, ending after).",
+            "",
+            "| run | W1 req/s | p50 ms | p99 ms |",
+            "| --- | ---: | ---: | ---: |",
+            f"| W1 c={conns} alone | {fmt(w1a['rps'], 0)} | {fmt(w1a['p50'], 3)} | {fmt(w1a['p99'], 3)} |",
+            f"| W1 c={conns} with W4 c={conns} running | {fmt(w1u['rps'], 0)} | {fmt(w1u['p50'], 3)} | {fmt(w1u['p99'], 3)} |",
+            "",
+            f"W1 p99 with grants / alone: {fmt(p99_ratio, 2)}x (p50: {fmt(w1u['p50'] / w1a['p50'] if w1a['p50'] else 0, 2)}x). "
+            f"W4 meanwhile: {fmt(bg['ok_rps'], 1)} grants/s, p50 {fmt(bg['p50'], 1)} ms, p99 {fmt(bg['p99'], 1)} ms, "
+            f"statuses {statuses(bg['statuses'])}.",
+        ]
+        non200 = w4["non200"] + bg["non200"]
+        if non200 or auth.get("rate_limited"):
+            lines += [
+                "",
+                f"**W4 is not valid**: {non200} non-200 responses; rate-limit refusals in the server log by limiter: "
+                f"{statuses(auth.get('rate_limited', {}))} (`token_password_ip` = `RateLimits::password_per_ip`, "
+                "30/5 min; `token_password_email` = `password_per_email`, 10/5 min). Neither can be raised from the "
+                "environment; proposed: `AUTH_RATE_LIMIT_TOKEN_PASSWORD` (per IP) and "
+                "`AUTH_RATE_LIMIT_TOKEN_PASSWORD_EMAIL` (per email), events per 5 minutes.",
+            ]
+        targets = [
+            f"| W4 valid: 0 non-200 responses (alone + under W1) | {non200} | {mark(non200 == 0)} |",
+            f"| reads' p99 under grants ≤ {TARGET_READ_P99_RATIO:.0f}x alone (W1 c={conns}) | {fmt(p99_ratio, 2)}x "
+            f"({fmt(w1u['p99'], 3)} vs {fmt(w1a['p99'], 3)} ms) | {mark(p99_ratio <= TARGET_READ_P99_RATIO)} |",
+        ]
+        return lines, targets
 
     def cleanup(self) -> None:
         self.stop_server()
@@ -539,6 +924,11 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=int(os.environ.get("BENCH_WARMUP", "3")))
     ap.add_argument("--cold-starts", type=int, default=int(os.environ.get("BENCH_COLD_STARTS", "5")))
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "latest.md"))
+    ap.add_argument("--auth", action=argparse.BooleanOptionalAction,
+                    default=os.environ.get("BENCH_AUTH", "1") != "0",
+                    help="also measure /auth/v1 password grants (W4); default on, BENCH_AUTH=0 turns it off")
+    ap.add_argument("--auth-users", type=int, default=int(os.environ.get("BENCH_AUTH_USERS", "0")),
+                    help="users to sign up for W4 (default: enough for the per-email limit)")
     args = ap.parse_args()
 
     bench = Bench(args)

@@ -6,8 +6,12 @@
 # Builds the release binary (cargo build --release -p pgrest-cli, honouring CARGO_TARGET_DIR),
 # then bench/bench.py starts a private PostgreSQL cluster on loopback, loads
 # bench/dataset.sql and measures W1/W2 with wrk against a pgbench ceiling, server CPU per
-# request, RSS and cold start. The Markdown report goes to stdout and bench/out/latest.md.
-# Takes about 3 minutes (4 rows x (wrk 3+10 s, pgbench 3+10+10 s), plus setup and cold starts).
+# request, RSS and cold start. Then the auth part (BENCH_AUTH=0 skips it): migrate-auth, a server
+# with /auth/v1, users signed up, password grants (W4) against bare argon2id (the kdf_cost example
+# of pgrest-auth, built here with cargo), and W1 alone vs W1 while W4 runs.
+# The Markdown report goes to stdout and bench/out/latest.md.
+# Takes about 4 minutes (4 rows x (wrk 3+10 s, pgbench 3+10+10 s), plus setup and cold starts,
+# plus about 1 minute of auth).
 #
 # Environment:
 #   PGREST_BIN                 use this binary instead of building one
@@ -16,8 +20,12 @@
 #   BENCH_WARMUP=3             seconds of wrk warm-up before each measured run
 #   BENCH_COLD_STARTS=5        cold starts (the best one is reported)
 #   BENCH_KEEP=1               keep the temporary folder (logs, scripts)
+#   BENCH_AUTH=0               skip the auth part (W4, reads under grants)
+#   BENCH_AUTH_USERS           users to sign up for W4 (default: enough for the per-email limit)
+#   KDF_COST_BIN               use this kdf_cost example binary instead of building one
 # Needs: PostgreSQL server binaries with pgbench (Debian: apt-get install postgresql), wrk,
-# python3, setpriv (util-linux) when run as root.
+# python3, setpriv (util-linux) when run as root; for the auth part a C compiler (cc, for
+# bench/loopback_source.c, which wrk preloads: see there why) and Linux loopback (127.0.0.0/8).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
