@@ -162,6 +162,28 @@ mod tests {
     }
 
     #[test]
+    fn rotation_keeps_old_tokens_verifying_during_the_overlap() {
+        let old = generate_signing_jwk("old").unwrap();
+        let new = generate_signing_jwk("new").unwrap();
+        let before = Signer::new(SECRET, Some(&json!([old.clone()]).to_string())).unwrap();
+        let old_token = before.sign(&json!({"sub": "u1"})).unwrap();
+        // Rotation: the new key first (it signs), the old one still published.
+        let after = Signer::new(SECRET, Some(&json!([new, old]).to_string())).unwrap();
+        let new_token = after.sign(&json!({"sub": "u2"})).unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
+        let jwks = after.jwks();
+        assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+        let public = pgrest_core::config::parse_ec_keys(&jwks.to_string()).unwrap();
+        let keys = pgrest_core::JwtKeys::new(SECRET, None).with_ec_keys(&public).unwrap();
+        assert_eq!(keys.verify(&old_token).unwrap()["sub"], "u1");
+        assert_eq!(keys.verify(&new_token).unwrap()["sub"], "u2");
+        // Once the old key is dropped, its tokens stop verifying.
+        let only_new = pgrest_core::config::parse_ec_keys(&json!({"keys": [jwks["keys"][0].clone()]}).to_string()).unwrap();
+        let keys = pgrest_core::JwtKeys::new(SECRET, None).with_ec_keys(&only_new).unwrap();
+        assert!(keys.verify(&old_token).is_err());
+    }
+
+    #[test]
     fn hs256_when_no_keys() {
         let signer = Signer::new(SECRET, None).unwrap();
         assert!(!signer.asymmetric());
