@@ -82,6 +82,7 @@ pub fn to_app_request(request: Request, trust_authorizer: bool) -> Result<http::
     } else {
         None
     };
+    let client = client_addr(&request);
     let (parts, body) = request.into_parts();
     let mut out = http::Request::new(body_bytes(body));
     *out.method_mut() = parts.method;
@@ -91,7 +92,21 @@ pub fn to_app_request(request: Request, trust_authorizer: bool) -> Result<http::
     if let Some(identity) = identity {
         out.extensions_mut().insert(identity);
     }
+    if let Some(client) = client {
+        out.extensions_mut().insert(client);
+    }
     Ok(out)
+}
+
+/// The caller's address as API Gateway saw it (`identity.sourceIp` / `http.sourceIp`). Rate limits
+/// key on it: the first `X-Forwarded-For` entry is whatever the client sent (API Gateway appends).
+fn client_addr(request: &Request) -> Option<pgrest_core::ClientAddr> {
+    let ip = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.as_deref(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.as_deref(),
+        _ => None,
+    }?;
+    ip.parse().ok().map(pgrest_core::ClientAddr)
 }
 
 /// The path the App routes on, e.g. `/rest/v1/posts`.

@@ -285,3 +285,15 @@ fn responses_are_text_when_utf8_and_binary_otherwise() {
     let out = to_lambda_response(http::Response::new(Bytes::new()));
     assert_eq!(out.body(), &Body::Empty);
 }
+
+#[test]
+fn the_gateways_source_ip_is_the_client_address_not_x_forwarded_for() {
+    for name in ["apigw-rest-get.json", "apigw-http-get.json"] {
+        let mut event = fixture(name);
+        // A client-chosen first hop must not become the rate-limit key.
+        event["headers"]["X-Forwarded-For"] = serde_json::json!("1.2.3.4, 203.0.113.24");
+        let request = to_app_request(lambda_request(&event), true).unwrap();
+        let addr = request.extensions().get::<pgrest_core::ClientAddr>().copied();
+        assert_eq!(addr, Some(pgrest_core::ClientAddr("203.0.113.24".parse().unwrap())), "{name}");
+    }
+}
