@@ -11,33 +11,14 @@
 
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from '@supabase/supabase-js';
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: run the tests through e2e/run.sh`);
-  }
-  return value;
-}
+import { client as newClientFor, env } from './client.mjs';
 
 const url = env('PGREST_URL');
 const anonKey = env('PGREST_ANON_KEY');
 const mailboxUrl = env('E2E_MAILBOX_URL');
 
-// Same Node 20 workaround as supabase.test.mjs: realtime needs a WebSocket class.
-class NoWebSocket {
-  constructor() {
-    throw new Error('realtime is not used by these tests');
-  }
-}
-const options = {
-  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  realtime: { transport: globalThis.WebSocket ?? NoWebSocket },
-};
-
 // A client of its own per user: each keeps its session in memory.
-const newClient = () => createClient(url, anonKey, options);
+const newClient = () => newClientFor(url, anonKey);
 
 const RUN = `${Date.now()}-${process.pid}`;
 const email = (who) => `${who}-${RUN}@example.com`;

@@ -9,35 +9,14 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createClient } from '@supabase/supabase-js';
-
-function env(name) {
-  const value = process.env[name];
-  if (!value) {
-    throw new Error(`${name} is not set: run the tests through e2e/run.sh`);
-  }
-  return value;
-}
+import { client, env } from './client.mjs';
 
 const url = env('PGREST_URL');
 const anonKey = env('PGREST_ANON_KEY');
 const serviceKey = env('PGREST_SERVICE_KEY');
 
-// supabase-js always builds a realtime client, which needs a WebSocket class: Node 22+
-// has one built in, Node 20 does not. Realtime is never used here, so on Node 20 hand it
-// a class that refuses to be constructed.
-class NoWebSocket {
-  constructor() {
-    throw new Error('realtime is not used by these tests');
-  }
-}
-const options = {
-  auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  realtime: { transport: globalThis.WebSocket ?? NoWebSocket },
-};
-
-const anon = createClient(url, anonKey, options);
-const service = createClient(url, serviceKey, options);
+const anon = client(url, anonKey);
+const service = client(url, serviceKey);
 
 const SEED_BOOKS = [
   { id: 1, author_id: 1, title: 'A Wizard of Earthsea', year: 1968, status: 'published' },
