@@ -14,6 +14,8 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    // Keep password-hashing buffers from piling up in malloc arenas (auth runs in this function).
+    pgrest_auth::password::limit_allocator_retention();
     init_tracing();
     let trust = startup::trust_authorizer_override(std::env::var("PGREST_TRUST_AUTHORIZER").ok().as_deref());
     let config = Config::load(Overrides {

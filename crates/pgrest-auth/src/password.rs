@@ -6,9 +6,9 @@
 //! GoTrue itself verifies, so a database can move back and forth between this server and GoTrue.
 //! GoTrue writes bcrypt (cost 10); those hashes verify here and are reported as `needs_rehash`.
 //!
-//! Every KDF run goes through [`tokio::task::spawn_blocking`], behind a process-wide semaphore
-//! (as many permits as CPUs, at least 2) so a burst of sign-ins cannot make the blocking pool
-//! allocate hundreds of argon2 memory blocks at once; waiting for a permit is asynchronous.
+//! Every KDF run goes to a fixed set of dedicated threads (as many as CPUs, at least 2), never the
+//! async executor: a burst of sign-ins queues instead of allocating hundreds of argon2 memory
+//! blocks at once, and waiting for the answer is asynchronous.
 
 mod policy;
 #[cfg(test)]
@@ -25,7 +25,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use rand::RngCore as _;
-use tokio::sync::Semaphore;
 
 /// Hard cap on the bytes of a password given to the KDF. Above it, hashing is refused and
 /// verification fails without running the KDF (the KDF reads every byte, so megabyte passwords
@@ -128,8 +127,8 @@ pub enum PasswordError {
     TaskFailed,
 }
 
-/// Hashes with argon2id (PHC string, random 16-byte salt) on the blocking pool
-/// (`tokio::task::spawn_blocking`), never on the async executor.
+/// Hashes with argon2id (PHC string, random 16-byte salt) on a dedicated KDF thread, never on
+/// the async executor.
 pub async fn hash_password(password: String, params: &KdfParams) -> Result<String, PasswordError> {
     if password.len() > MAX_INPUT_BYTES {
         return Err(PasswordError::TooLong {
@@ -163,32 +162,57 @@ pub async fn verify_password(
     run_blocking(move || verify_blocking(password.as_bytes(), stored.as_deref(), params)).await
 }
 
-/// Runs `job` on the blocking pool once a KDF permit is free.
+/// Runs `job` on one of the dedicated KDF threads and waits for its answer without blocking the
+/// executor.
+///
+/// A fixed set of threads (one per CPU, at least 2) instead of tokio's blocking pool: the pool
+/// bounds concurrency (each argon2id run holds ~19 MiB), and because the threads live for the
+/// whole process, the allocator keeps at most one freed KDF buffer per thread. With tokio's
+/// rotating blocking threads each new thread got its own malloc arena and kept its own buffer
+/// (RSS grew past 500 MB under sustained sign-ins; `examples/kdf_rss.rs` measures it).
+/// A job runs to the end even if the caller stops waiting.
 async fn run_blocking<T, F>(job: F) -> Result<T, PasswordError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, PasswordError> + Send + 'static,
 {
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| PasswordError::NoRuntime)?;
-    let permit = Arc::clone(kdf_permits())
-        .acquire_owned()
-        .await
-        .map_err(|_| PasswordError::TaskFailed)?;
-    runtime
-        .spawn_blocking(move || {
-            // Held until the KDF finishes, even if the caller stops waiting.
-            let _permit = permit;
-            job()
-        })
-        .await
-        .map_err(|_| PasswordError::TaskFailed)?
+    // Callers are async code on a Tokio runtime; refuse clearly anywhere else.
+    tokio::runtime::Handle::try_current().map_err(|_| PasswordError::NoRuntime)?;
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let work: KdfJob = Box::new(move || {
+        let _ = reply.send(job());
+    });
+    kdf_pool().send(work).map_err(|_| PasswordError::TaskFailed)?;
+    answer.await.map_err(|_| PasswordError::TaskFailed)?
 }
 
-fn kdf_permits() -> &'static Arc<Semaphore> {
-    static PERMITS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    PERMITS.get_or_init(|| {
-        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-        Arc::new(Semaphore::new(cpus.max(2)))
+type KdfJob = Box<dyn FnOnce() + Send + 'static>;
+
+/// The queue of the dedicated KDF threads, started on first use.
+fn kdf_pool() -> &'static std::sync::mpsc::Sender<KdfJob> {
+    static POOL: OnceLock<std::sync::mpsc::Sender<KdfJob>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<KdfJob>();
+        let receiver = Arc::new(std::sync::Mutex::new(receiver));
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).max(2);
+        for n in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new().name(format!("pgrest-kdf-{n}")).spawn(move || {
+                loop {
+                    let next = match receiver.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = next else { return };
+                    // A panicking job drops its reply (the caller gets TaskFailed); the thread lives on.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-hashing thread");
+            }
+        }
+        sender
     })
 }
 
@@ -348,3 +372,24 @@ fn count_argon2_verification(password: &[u8]) {
 
 #[cfg(not(test))]
 fn count_argon2_verification(_password: &[u8]) {}
+
+/// Keeps argon2's large buffers (~19 MiB each) out of the heap: glibc raises its mmap threshold
+/// after the first such buffer is freed, so later ones are carved from per-thread arenas and
+/// stay resident (RSS grew by hundreds of MB under sustained sign-ins). Fixing the threshold at
+/// 1 MiB makes every KDF buffer an mmap that goes back to the system when freed. Call once at
+/// process start, before any threads; a no-op where the C library is not glibc.
+pub fn limit_allocator_retention() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    set_mmap_threshold();
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[expect(unsafe_code, reason = "mallopt is the only way to fix glibc's mmap threshold; it takes plain integers and has no memory-safety preconditions")]
+fn set_mmap_threshold() {
+    const ONE_MIB: libc::c_int = 1024 * 1024;
+    // SAFETY: mallopt only changes allocator tuning; any int value is accepted or rejected (returns 0).
+    let accepted = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, ONE_MIB) };
+    if accepted == 0 {
+        tracing::warn!("could not set the malloc mmap threshold; password hashing may retain memory");
+    }
+}

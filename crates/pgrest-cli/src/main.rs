@@ -136,6 +136,8 @@ pub(crate) struct DevArgs {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: keep password-hashing buffers from piling up in malloc arenas.
+    pgrest_auth::password::limit_allocator_retention();
     let cli = Cli::parse();
     if let Err(failure) = report::init_logging() {
         eprintln!("error: {failure}");
