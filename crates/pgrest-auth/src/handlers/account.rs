@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::{caller, check_email, limit};
 use crate::error::AuthError;
-use crate::handlers::email::{send_link, LinkKind};
+use crate::handlers::email::{pkce_request, send_link, send_link_with, LinkKind};
 use crate::issue::new_session;
 use crate::password::{check_password, hash_password};
 use crate::request::{json_response, no_content, Req};
@@ -45,6 +45,7 @@ fn metadata(data: Option<Value>) -> Result<Value, AuthError> {
 
 pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: SignupBody = req.json()?;
+    let pkce = pkce_request(req)?;
     limit(svc, "signup", &req.ip, svc.config.limits.signup_per_ip)?;
     let user_metadata = metadata(body.data)?;
     let mut conn = svc.db.connection().await?;
@@ -85,7 +86,7 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
         }
         // Unconfirmed: send the confirmation again.
         let redirect = svc.config.choose_redirect(req.query("redirect_to"));
-        send_link(svc, &tx, &existing, LinkKind::Signup, &redirect).await?;
+        send_link_with(svc, &tx, &existing, LinkKind::Signup, &redirect, pkce.as_ref()).await?;
         tx.commit().await?;
         let identities = store::identities(&svc.db.connection().await?, existing.id).await?;
         return Ok(json_response(200, &store::user_json(&existing, &identities)));
@@ -108,7 +109,7 @@ pub async fn signup(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>
         return Ok(json_response(200, &session));
     }
     let redirect = svc.config.choose_redirect(req.query("redirect_to"));
-    send_link(svc, &tx, &user, LinkKind::Signup, &redirect).await?;
+    send_link_with(svc, &tx, &user, LinkKind::Signup, &redirect, pkce.as_ref()).await?;
     let user = store::user_by_id(&tx, user.id).await?.ok_or_else(|| AuthError::unexpected("user vanished"))?;
     let identities = store::identities(&tx, user.id).await?;
     tx.commit().await?;

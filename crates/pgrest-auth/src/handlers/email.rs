@@ -67,8 +67,35 @@ fn code_hash(email: &str, code: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A client's PKCE challenge on an email flow (`@supabase/ssr` and supabase-js with
+/// `flowType: 'pkce'`): the mailed link then ends in `?code=` for `grant_type=pkce`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PkceRequest {
+    challenge: String,
+    method: &'static str,
+}
+
+/// `code_challenge` / `code_challenge_method` from the request's JSON body, when present.
+pub fn pkce_request(req: &Req) -> Result<Option<PkceRequest>, AuthError> {
+    let body: Value = if req.body.iter().all(u8::is_ascii_whitespace) { Value::Null } else { req.json()? };
+    let field = |name: &str| body.get(name).and_then(Value::as_str).filter(|v| !v.is_empty()).map(str::to_string);
+    let Some(challenge) = field("code_challenge") else { return Ok(None) };
+    if !crate::oauth::pkce::is_valid_syntax(&challenge) {
+        return Err(AuthError::validation("code challenge does not match the required format"));
+    }
+    let method = crate::oauth::pkce::Method::parse(field("code_challenge_method").as_deref().unwrap_or("s256"))
+        .ok_or_else(|| AuthError::validation("code challenge method not supported"))?;
+    Ok(Some(PkceRequest { challenge, method: method.as_str() }))
+}
+
 /// Mints a one-time token for `user`, stores its hash, and mails link + code.
 pub async fn send_link<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow, kind: LinkKind, redirect_to: &str) -> Result<(), AuthError> {
+    send_link_with(svc, c, user, kind, redirect_to, None).await
+}
+
+/// `send_link`, and for PKCE clients a stored flow: the link's token is marked `pkce_`, and
+/// following it yields an auth code instead of a session.
+pub async fn send_link_with<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow, kind: LinkKind, redirect_to: &str, pkce: Option<&PkceRequest>) -> Result<(), AuthError> {
     let address = match kind {
         LinkKind::EmailChange => user.email_change.clone().filter(|e| !e.is_empty()),
         _ => user.email.clone(),
@@ -93,13 +120,25 @@ pub async fn send_link<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow
         .check("email_sent", &address, svc.config.limits.email_per_address)
         .map_err(|retry| AuthError::email_rate_limited(retry.0))?;
     let code = new_otp();
-    let token_hash = code_hash(&address, &code);
+    let stored_hash = code_hash(&address, &code);
+    let token_hash = match pkce {
+        Some(p) => {
+            c.execute(
+                "INSERT INTO auth.flow_state (id, user_id, code_challenge, code_challenge_method, provider_type, authentication_method, redirect_to, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4::text::auth.code_challenge_method, 'email', $5, $6, now(), now())",
+                &[&uuid::Uuid::new_v4(), &user.id, &p.challenge, &p.method, &kind.verify_type(), &redirect_to],
+            )
+            .await?;
+            format!("pkce_{stored_hash}")
+        }
+        None => stored_hash.clone(),
+    };
     c.execute(
         "INSERT INTO auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at) \
          VALUES ($1, $2, $3::text::auth.one_time_token_type, $4, $5, now(), now()) \
          ON CONFLICT (user_id, token_type) DO UPDATE SET token_hash = EXCLUDED.token_hash, relates_to = EXCLUDED.relates_to, \
            created_at = now(), updated_at = now()",
-        &[&uuid::Uuid::new_v4(), &user.id, &kind.token_type(), &token_hash, &address],
+        &[&uuid::Uuid::new_v4(), &user.id, &kind.token_type(), &stored_hash, &address],
     )
     .await?;
     let link = format!(
@@ -163,13 +202,14 @@ pub async fn magiclink(svc: &NativeAuth, req: &Req) -> Result<http::Response<Byt
 async fn send_sign_in_link(svc: &NativeAuth, req: &Req, email: &str, data: Option<Value>, create_user: bool) -> Result<http::Response<Bytes>, AuthError> {
     limit(svc, "otp", &req.ip, svc.config.limits.otp_per_ip)?;
     let email = check_email(email)?;
+    let pkce = pkce_request(req)?;
     let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
     match store::user_by_email(&tx, &email).await? {
         Some(user) => {
             let kind = if user.confirmed() { LinkKind::MagicLink } else { LinkKind::Signup };
-            send_link(svc, &tx, &user, kind, &redirect_to).await?;
+            send_link_with(svc, &tx, &user, kind, &redirect_to, pkce.as_ref()).await?;
         }
         None if !create_user || svc.config.disable_signup => {
             return Err(AuthError::new(422, "otp_disabled", "Signups not allowed for otp"));
@@ -181,7 +221,7 @@ async fn send_sign_in_link(svc: &NativeAuth, req: &Req, email: &str, data: Optio
             };
             let new = NewUser { email: Some(&email), encrypted_password: None, user_metadata: &metadata, provider: "email", confirmed: false, is_anonymous: false, aud: &svc.config.audience };
             if let Some(user) = store::create_user(&tx, &new).await? {
-                send_link(svc, &tx, &user, LinkKind::Signup, &redirect_to).await?;
+                send_link_with(svc, &tx, &user, LinkKind::Signup, &redirect_to, pkce.as_ref()).await?;
             }
         }
     }
@@ -200,13 +240,14 @@ struct EmailBody {
 /// `POST /recover`: mails a recovery link when the address is registered; `{}` either way.
 pub async fn recover(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: EmailBody = req.json()?;
+    let pkce = pkce_request(req)?;
     limit(svc, "otp", &req.ip, svc.config.limits.otp_per_ip)?;
     let email = check_email(body.email.as_deref().unwrap_or(""))?;
     let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
     if let Some(user) = store::user_by_email(&tx, &email).await? {
-        send_link(svc, &tx, &user, LinkKind::Recovery, &redirect_to).await?;
+        send_link_with(svc, &tx, &user, LinkKind::Recovery, &redirect_to, pkce.as_ref()).await?;
     }
     tx.commit().await?;
     Ok(json_response(200, &json!({})))
@@ -259,8 +300,20 @@ fn token_types_for(kind: &str) -> Option<&'static [&'static str]> {
     })
 }
 
-/// Consumes a one-time token and signs the user in; the session object on success.
-async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Result<Value, AuthError> {
+/// What a verified token yields.
+enum Verified {
+    Session(Value),
+    /// A PKCE email flow followed by link: the auth code for `grant_type=pkce`.
+    Code(String),
+}
+
+/// Consumes a one-time token and signs the user in; with `code_for_pkce` and a `pkce_` token,
+/// issues the flow's auth code instead of a session.
+async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str, code_for_pkce: bool) -> Result<Verified, AuthError> {
+    let (token_hash, pkce) = match token_hash.strip_prefix("pkce_") {
+        Some(hash) => (hash, true),
+        None => (token_hash, false),
+    };
     limit(svc, "verify", &req.ip, svc.config.limits.verify_per_ip)?;
     if kind.is_empty() {
         return Err(AuthError::validation("Verify requires a verification type"));
@@ -295,11 +348,27 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str) -> Re
         _ => store::confirm_email(&tx, user_id).await?,
     }
     let user = store::user_by_id(&tx, user_id).await?.ok_or_else(AuthError::otp_expired)?;
+    if pkce && code_for_pkce {
+        let auth_code = uuid::Uuid::new_v4().to_string();
+        let flow = tx
+            .query_opt(
+                "UPDATE auth.flow_state SET auth_code = $2, auth_code_issued_at = now(), updated_at = now() \
+                 WHERE id = (SELECT id FROM auth.flow_state WHERE user_id = $1 AND provider_type = 'email' AND auth_code IS NULL \
+                             ORDER BY created_at DESC LIMIT 1) RETURNING id",
+                &[&user.id, &auth_code],
+            )
+            .await?;
+        if flow.is_none() {
+            return Err(AuthError::new(404, "flow_state_not_found", "invalid flow state, no valid flow state found"));
+        }
+        tx.commit().await?;
+        return Ok(Verified::Code(auth_code));
+    }
     // GoTrue records every verification as an `otp` sign-in (the redirect's `type` tells a
     // recovery apart).
     let session = new_session(svc, &tx, &user, "otp", &req.ip, req.user_agent()).await?;
     tx.commit().await?;
-    Ok(session)
+    Ok(Verified::Session(session))
 }
 
 /// `POST /verify`: `{type, token, email}` (the six-digit code) or `{type, token_hash}`.
@@ -311,11 +380,14 @@ pub async fn verify_post(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
         (_, Some(code), Some(email)) if !code.is_empty() => (code_hash(&check_email(&email)?, code.trim()), false),
         _ => return Err(AuthError::validation("Verify requires either a token or a token hash")),
     };
-    let session = verify(svc, req, &kind, &hash).await.map_err(|e| {
+    let verified = verify(svc, req, &kind, &hash, false).await.map_err(|e| {
         // GoTrue words a dead link differently from a dead code.
         if by_link && e.error_code == "otp_expired" { AuthError::new(403, "otp_expired", "Email link is invalid or has expired") } else { e }
     })?;
-    Ok(json_response(200, &session))
+    match verified {
+        Verified::Session(session) => Ok(json_response(200, &session)),
+        Verified::Code(_) => Err(AuthError::unexpected("verify_post never asks for a PKCE code")),
+    }
 }
 
 /// `GET /verify?token=<hash>&type=...&redirect_to=...`: the link in the email. Redirects with the
@@ -324,8 +396,14 @@ pub async fn verify_get(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
     let target = svc.config.choose_redirect(req.query("redirect_to"));
     let kind = req.query("type").unwrap_or("").to_string();
     let token = req.query("token").unwrap_or("").to_string();
-    let fragment = match verify(svc, req, &kind, &token).await {
-        Ok(session) => session_fragment(&session, Some(("type", &kind))),
+    let base = target.split('#').next().unwrap_or(&target);
+    let fragment = match verify(svc, req, &kind, &token, true).await {
+        Ok(Verified::Code(code)) => {
+            // PKCE: the client exchanges the code with its verifier (grant_type=pkce).
+            let separator = if base.contains('?') { '&' } else { '?' };
+            return redirect(&format!("{base}{separator}code={code}"));
+        }
+        Ok(Verified::Session(session)) => session_fragment(&session, Some(("type", &kind))),
         Err(e) => {
             let mut f = form_urlencoded::Serializer::new(String::new());
             // GoTrue's status → OAuth error name (statuses without one get no `error`).
@@ -345,7 +423,6 @@ pub async fn verify_get(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
                 .finish()
         }
     };
-    let base = target.split('#').next().unwrap_or(&target);
     redirect(&format!("{base}#{fragment}"))
 }
 

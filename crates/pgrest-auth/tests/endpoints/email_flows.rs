@@ -331,3 +331,45 @@ async fn one_mail_of_a_kind_per_user_per_interval() {
     t.post("/resend").json(json!({"type": "signup", "email": e})).send().await.expect(200);
     assert_eq!(t.mailer.messages().len(), 3);
 }
+
+#[tokio::test]
+async fn pkce_email_link_yields_a_code_that_only_the_verifier_can_exchange() {
+    use pgrest_auth::oauth::pkce;
+    let t = Setup::new().autoconfirm(false).start().await;
+    let e = email("pkce");
+    let verifier = pkce::new_verifier();
+    let challenge = pkce::challenge_s256(&verifier);
+    let r = t
+        .post("/otp?redirect_to=http://localhost:3000/cb")
+        .json(json!({"email": e, "code_challenge": challenge, "code_challenge_method": "s256"}))
+        .send()
+        .await;
+    assert_eq!(r.expect(200), json!({}));
+    let token = link_token(&t, &e);
+    assert!(token.starts_with("pkce_"), "{token}");
+
+    // Following the link redirects with an auth code instead of tokens in the fragment.
+    let r = t.get(&format!("/verify?token={token}&type=signup&redirect_to=http://localhost:3000/cb")).send().await;
+    assert_eq!(r.status, 303);
+    let location = r.location();
+    let code = location.strip_prefix("http://localhost:3000/cb?code=").unwrap_or_else(|| panic!("{location}")).to_string();
+    assert!(!location.contains("access_token"), "{location}");
+
+    // A wrong verifier is refused and uses the flow up; a fresh link (now a magic link: the
+    // address was confirmed by the first one) with the right verifier works.
+    t.post("/token?grant_type=pkce").json(json!({"auth_code": code, "code_verifier": pkce::new_verifier()})).send().await.expect_code(400, "bad_code_verifier");
+    t.post("/token?grant_type=pkce").json(json!({"auth_code": code, "code_verifier": verifier})).send().await.expect_code(404, "flow_state_not_found");
+
+    let verifier = pkce::new_verifier();
+    let challenge = pkce::challenge_s256(&verifier);
+    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    t.execute("UPDATE auth.users SET confirmation_sent_at = NULL, recovery_sent_at = NULL WHERE email = $1", &[&e]).await;
+    let r = t.post("/otp").json(json!({"email": e, "code_challenge": challenge, "code_challenge_method": "s256"})).send().await;
+    r.expect(200);
+    let token = link_token(&t, &e);
+    let r = t.get(&format!("/verify?token={token}&type=magiclink&redirect_to=http://localhost:3000/cb")).send().await;
+    let code = pairs(r.location().split_once('?').unwrap().1)["code"].clone();
+    let session = t.post("/token?grant_type=pkce").json(json!({"auth_code": code, "code_verifier": verifier})).send().await.expect(200);
+    assert_eq!(session["user"]["email"], json!(e));
+    assert!(session["access_token"].as_str().is_some_and(|a| !a.is_empty()));
+}
