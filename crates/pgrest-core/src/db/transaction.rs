@@ -89,8 +89,28 @@ impl Db {
         let params = statement.param_refs();
         let begin_sql = if settings.read_only { "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" } else { "BEGIN ISOLATION LEVEL READ COMMITTED" };
 
-        // Round trip 1: BEGIN, role and settings, and (when not cached yet) PREPARE — after the
-        // role switch, because schema USAGE is checked while a statement is parsed.
+        // A statement this connection has prepared before goes out with BEGIN and the settings
+        // (reads: and COMMIT) in one round trip. `prepare_cached` answers a cache hit without
+        // I/O, so one poll tells; on a miss that first poll may already have sent a Parse as the
+        // login role (its answer is discarded), and the statement is prepared properly below.
+        if let Some(Ok(main)) = ready_now(client.prepare_cached(&statement.text)) {
+            if settings.read_only {
+                let (begin, set_result, main_result, end) =
+                    tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.query_one(&main, &params), client.batch_execute("COMMIT"));
+                begin?;
+                set_result?;
+                let row = to_result_row(main_result?)?;
+                end?;
+                return Ok((row, Outcome::Commit));
+            }
+            let (begin, set_result, main_result) =
+                tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.query_one(&main, &params));
+            let row = begin.and(set_result).map_err(DbError::from).and_then(|_| main_result.map_err(DbError::from)).and_then(to_result_row);
+            return finish_write(&client, row, decide).await;
+        }
+
+        // First use on this connection. Round trip 1: BEGIN, role and settings, and PREPARE —
+        // after the role switch, because schema USAGE is checked while a statement is parsed.
         let (begin, set_result, prepared) = tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.prepare_cached(&statement.text));
         let started = begin.and(set_result).map_err(DbError::from).and_then(|_| prepared.map_err(DbError::from));
         let main = match started {
@@ -109,18 +129,37 @@ impl Db {
             return Ok((row, Outcome::Commit));
         }
 
-        match client.query_one(&main, &params).await.map_err(DbError::from).and_then(to_result_row) {
-            Ok(row) => {
-                let outcome = decide(&row);
-                client.batch_execute(if outcome == Outcome::Commit { "COMMIT" } else { "ROLLBACK" }).await?;
-                Ok((row, outcome))
-            }
-            Err(e) => {
-                // Leave the connection clean for the next request.
-                let _ = client.batch_execute("ROLLBACK").await;
-                Err(e)
-            }
+        let row = client.query_one(&main, &params).await.map_err(DbError::from).and_then(to_result_row);
+        finish_write(&client, row, decide).await
+    }
+}
+
+/// Ends a write transaction: COMMIT or ROLLBACK as `decide` says, ROLLBACK after a failure.
+async fn finish_write<F>(client: &deadpool_postgres::Object, row: Result<ResultRow, DbError>, decide: &F) -> Result<(ResultRow, Outcome), DbError>
+where
+    F: Fn(&ResultRow) -> Outcome,
+{
+    match row {
+        Ok(row) => {
+            let outcome = decide(&row);
+            client.batch_execute(if outcome == Outcome::Commit { "COMMIT" } else { "ROLLBACK" }).await?;
+            Ok((row, outcome))
         }
+        Err(e) => {
+            // Leave the connection clean for the next request.
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+/// The output of `future` if it is ready at once, without waiting (a cache hit).
+fn ready_now<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
 
