@@ -317,8 +317,8 @@ class Bench:
         """The captured transaction as a pgbench script; parameters become -D variables, so
         with -M prepared they are bound as parameters, as the server binds them.
 
-        pipelined=True groups the statements into the server's two round trips (BEGIN with
-        the settings, then the statement with COMMIT), see crates/pgrest-core/src/db/transaction.rs."""
+        pipelined=True sends the four statements as one pipeline, the server's single round trip
+        for a read whose statement is already prepared (see crates/pgrest-core/src/db/transaction.rs)."""
         defines: list[str] = []
         lines: list[str] = []
         for i, (sql, params) in enumerate(stmts):
@@ -333,8 +333,7 @@ class Bench:
             text = re.sub(r"\$(\d+)", var, sql)
             lines.append(" ".join(text.split()) + ";")
         if pipelined and len(lines) == 4:
-            body = ["\\startpipeline", lines[0], lines[1], "\\endpipeline",
-                    "\\startpipeline", lines[2], lines[3], "\\endpipeline"]
+            body = ["\\startpipeline", *lines, "\\endpipeline"]
         else:
             body = lines
         path = self.tmp / f"{name}{'-pipelined' if pipelined else ''}.sql"
@@ -715,8 +714,8 @@ end
             "",
             f"wrk `--latency` {self.duration}s after a {self.warmup}s warm-up (c=1: `-t1 -c1`, c=16: `-t2 -c16`), "
             "`apikey: <anon key>`. Ceiling: pgbench `-M prepared` on the statements the server sent "
-            "for one request (captured with log_statement=all), same transaction and round trips "
-            "(BEGIN + settings, then the statement + COMMIT, each pair pipelined), same role, same "
+            "for one request (captured with log_statement=all), same transaction and round trip "
+            "(BEGIN, settings, statement and COMMIT pipelined together), same role, same "
             f"number of clients (`-j 1` at c=1, `-j 2` at c=16), {self.duration}s after a {self.warmup}s "
             "warm-up, run right after the wrk run of the same row.",
             "",
