@@ -9,8 +9,9 @@ export PGREST_BIN ?= $(abspath $(TARGET_DIR))/debug/pgrest-lambda
 dev:
 	$(CARGO) run -p pgrest-cli -- dev
 
-## Everything CI runs: unit + integration tests, the supabase-js end-to-end test, conformance.
-test: unit e2e conformance
+## Everything CI runs: clippy (no-panic lints as errors), unit + integration tests, the supabase-js
+## end-to-end test, conformance.
+test: lint unit e2e conformance
 
 unit:
 	$(CARGO) test --workspace --all-targets
@@ -41,5 +42,6 @@ invoke:
 validate:
 	sam validate --lint
 
+## Clippy with warnings as errors: the workspace lints deny unwrap/expect/panic/indexing outside tests.
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
