@@ -129,7 +129,9 @@ pub fn condition(w: &mut SqlWriter, alias: &str, cond: &Condition) {
         }
         Condition::Tree { any, children, .. } => {
             if children.is_empty() {
-                w.push("TRUE");
+                // The identity of each connective: an empty AND holds, an empty OR never does.
+                // Cedar's "no permit applies" becomes an empty OR, so this must fail closed.
+                w.push(if *any { "FALSE" } else { "TRUE" });
             } else {
                 w.list(children, if *any { " OR " } else { " AND " }, |w, c| condition(w, alias, c));
             }
@@ -158,5 +160,18 @@ mod tests {
         let s = w.finish();
         assert_eq!(s.text, "NOT (\"t0\".\"id\" = ANY($1))");
         assert_eq!(s.params.len(), 1);
+    }
+
+    #[test]
+    fn empty_or_is_false_and_empty_and_is_true() {
+        let render = |any, negated| {
+            let mut w = SqlWriter::new();
+            condition(&mut w, "t0", &Condition::Tree { negated, any, children: vec![] });
+            w.finish().text
+        };
+        assert_eq!(render(true, false), "(FALSE)");
+        assert_eq!(render(false, false), "(TRUE)");
+        assert_eq!(render(true, true), "NOT (FALSE)");
+        assert_eq!(render(false, true), "NOT (TRUE)");
     }
 }
