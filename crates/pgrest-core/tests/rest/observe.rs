@@ -9,7 +9,7 @@ use crate::harness::app;
 
 /// Log lines written while the guard lives (this thread only; tests run on a current-thread runtime).
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -22,13 +22,13 @@ impl std::io::Write for Captured {
 }
 
 impl Captured {
-    fn start(&self) -> tracing::subscriber::DefaultGuard {
+    pub fn start(&self) -> tracing::subscriber::DefaultGuard {
         let writer = self.clone();
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_max_level(tracing::Level::INFO).with_writer(move || writer.clone()).finish();
         tracing::subscriber::set_default(subscriber)
     }
 
-    fn lines(&self) -> Vec<String> {
+    pub fn lines(&self) -> Vec<String> {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap().lines().map(str::to_string).collect()
     }
 }

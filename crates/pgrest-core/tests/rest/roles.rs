@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::harness::{app, app_with, TestApp};
+use crate::observe::Captured;
 
 fn bearer(t: &TestApp, role: &str) -> String {
     format!("Bearer {}", t.token(json!({"role": role})))
@@ -29,7 +30,12 @@ async fn none_empty_and_the_login_role_are_refused() {
 /// login role's name used to run the request as that superuser and read anything.
 #[tokio::test]
 async fn a_superuser_login_cannot_be_reached_through_the_role_claim() {
+    let logs = Captured::default();
+    let guard = logs.start();
     let t = app_with(|c| c.database_url = c.database_url.replacen("authenticator@", "postgres@", 1)).await;
+    drop(guard);
+    let warnings: Vec<String> = logs.lines().into_iter().filter(|l| l.contains("WARN")).collect();
+    assert!(warnings.len() == 1 && warnings.iter().all(|w| w.contains("login role is a superuser") && w.contains("role=postgres")), "{warnings:#?}");
     let login = t.app.login_role();
     assert_eq!((login.name.as_str(), login.superuser), ("postgres", true));
     assert!(login.warning().is_some_and(|w| w.contains("superuser")));
@@ -45,7 +51,11 @@ async fn a_superuser_login_cannot_be_reached_through_the_role_claim() {
 
 #[tokio::test]
 async fn the_test_login_is_a_noinherit_authenticator_without_warning() {
+    let logs = Captured::default();
+    let guard = logs.start();
     let t = app().await;
+    drop(guard);
+    assert!(!logs.lines().iter().any(|l| l.contains("WARN")), "{:#?}", logs.lines());
     let login = t.app.login_role();
     assert_eq!(login.name, "authenticator");
     assert!(!login.superuser && !login.bypass_rls && !login.inherit, "{login:?}");
