@@ -83,6 +83,7 @@ pub fn to_app_request(request: Request, trust_authorizer: bool) -> Result<http::
         None
     };
     let client = client_addr(&request);
+    let request_id = lambda_request_id(&request);
     let (parts, body) = request.into_parts();
     let mut out = http::Request::new(body_bytes(body));
     *out.method_mut() = parts.method;
@@ -95,7 +96,21 @@ pub fn to_app_request(request: Request, trust_authorizer: bool) -> Result<http::
     if let Some(client) = client {
         out.extensions_mut().insert(client);
     }
+    if let Some(id) = request_id {
+        out.extensions_mut().insert(id);
+    }
     Ok(out)
+}
+
+/// The id every log line of this invocation carries: Lambda's request id, else API Gateway's.
+fn lambda_request_id(request: &Request) -> Option<pgrest_core::RequestId> {
+    let lambda = request.lambda_context_ref().map(|c| c.request_id.clone()).filter(|id| !id.is_empty());
+    let gateway = || match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.request_id.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    };
+    lambda.or_else(gateway).map(pgrest_core::RequestId)
 }
 
 /// The caller's address as API Gateway saw it (`identity.sourceIp` / `http.sourceIp`). Rate limits

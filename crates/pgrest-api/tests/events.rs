@@ -297,3 +297,16 @@ fn the_gateways_source_ip_is_the_client_address_not_x_forwarded_for() {
         assert_eq!(addr, Some(pgrest_core::ClientAddr("203.0.113.24".parse().unwrap())), "{name}");
     }
 }
+
+#[test]
+fn the_lambda_request_id_becomes_the_request_id() {
+    use lambda_http::RequestExt;
+    let mut context = lambda_http::Context::default();
+    context.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd".to_string();
+    let request = to_app_request(lambda_request(&fixture("apigw-rest-get.json")).with_lambda_context(context), true).unwrap();
+    let id = request.extensions().get::<pgrest_core::RequestId>().cloned();
+    assert_eq!(id, Some(pgrest_core::RequestId("8476a536-e9f4-11e8-9739-2dfe598c3fcd".into())));
+    // Without a Lambda context (e.g. `cargo lambda invoke` of a bare event), API Gateway's id.
+    let request = app_request("apigw-http-get.json", true);
+    assert_eq!(request.extensions().get::<pgrest_core::RequestId>().cloned(), Some(pgrest_core::RequestId("Jx3bIg0EjoEEMkQ=".into())));
+}

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod error;
+mod events;
 pub mod handlers;
 pub mod issue;
 pub mod mailer;

@@ -12,6 +12,7 @@ use pgrest_core::{App, AuthService, JwtKeys, ResponseFuture};
 
 use crate::config::AuthConfig;
 use crate::error::AuthError;
+use crate::events;
 use crate::handlers;
 use crate::mailer::Mailer;
 use crate::migrate::{check_schema, status_message};
@@ -127,15 +128,19 @@ impl AuthService for NativeAuth {
     fn handle<'a>(&'a self, request: http::Request<Bytes>, path: &'a str) -> ResponseFuture<'a> {
         Box::pin(async move {
             let req = Req::new(request, path);
-            match self.route(&req).await {
-                Ok(response) => response,
+            let (response, outcome) = match self.route(&req).await {
+                Ok(response) => (response, "ok"),
                 Err(e) => {
                     if e.status >= 500 {
                         tracing::warn!(path = %req.path, status = e.status, code = e.error_code, "auth request failed");
                     }
-                    e.to_response(&req.headers)
+                    (e.to_response(&req.headers), e.error_code)
                 }
+            };
+            if let Some(action) = events::action(&req) {
+                events::log(&action, events::user_id(&response, &req, &self.keys).as_deref(), response.status().as_u16(), outcome);
             }
+            response
         })
     }
 }

@@ -122,8 +122,10 @@ fn serve(
         auth_env.entry("MAILER_AUTOCONFIRM".to_string()).or_insert_with(|| "true".to_string());
         if let Some(db) = embedded {
             // The embedded database is ours: migrate it, and let the auth service connect as
-            // the superuser who owns the auth tables (they have row-level security on).
-            let owner_url = db.cluster.url("postgres");
+            // the superuser who owns the auth tables (they have row-level security on). The API
+            // itself logs in as `authenticator` (NOINHERIT, not a superuser); the owner's pool is
+            // named apart so the two are told apart in pg_stat_activity.
+            let owner_url = format!("{}?application_name=pgrest-lambda-auth", db.cluster.url("postgres"));
             crate::auth::migrate(&owner_url).await?;
             auth_env.entry("AUTH_DATABASE_URL".to_string()).or_insert(owner_url);
         }
@@ -142,12 +144,19 @@ fn serve(
         };
         let api_url = format!("http://{host}:{}", address.port());
         let auth_note = crate::auth::install(&app, &auth_env, &api_url, true).await?;
-        print_banner(&api_url, plan, embedded, &auth_note)?;
+        let login = app.login_role();
+        let role_note = format!(
+            "{} ({}{})",
+            login.name,
+            if login.inherit { "INHERIT" } else { "NOINHERIT" },
+            if login.superuser { ", SUPERUSER: requests can reach its rights" } else if login.bypass_rls { ", BYPASSRLS" } else { ", not a superuser" }
+        );
+        print_banner(&api_url, plan, embedded, &auth_note, &role_note)?;
         server::serve(app, listener, shutdown).await
     })
 }
 
-fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>, auth_note: &str) -> Result<(), Failure> {
+fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>, auth_note: &str, role_note: &str) -> Result<(), Failure> {
     let anon = keys::mint(&plan.jwt_secret, KeyRole::Anon)?;
     let service = keys::mint(&plan.jwt_secret, KeyRole::ServiceRole)?;
     let mut lines = vec![
@@ -190,6 +199,7 @@ fn print_banner(api_url: &str, plan: &Plan, embedded: Option<&Embedded>, auth_no
             ));
         }
     }
+    lines.push(format!("  Server DB role:   {role_note}"));
     lines.push(format!("  Secrets:          {}", plan.secrets_note));
     lines.push(String::new());
     lines.push("Press Ctrl-C to stop.".to_string());

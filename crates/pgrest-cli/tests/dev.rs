@@ -1,6 +1,7 @@
 //! `pgrest-lambda dev` end to end: a first start in an empty folder (initdb, roles, demo, a
-//! generated `.env.local`), the banner, the HTTP port, the body limit, a clean SIGINT stop that
-//! also stops PostgreSQL, and a second start that reuses the data and the secret.
+//! generated `.env.local`), the banner, the HTTP port, the body limit, the server's database role
+//! (a NOINHERIT authenticator, never a superuser), a clean SIGINT stop that also stops
+//! PostgreSQL, and a second start that reuses the data and the secret.
 //!
 //! Must not test REST behaviour (the engine's suites do) nor touch the developer's folders.
 
@@ -139,6 +140,30 @@ fn oversized_post(port: u16) -> String {
     response.lines().next().unwrap_or_default().to_string()
 }
 
+/// V-06: the API's own connections are a NOINHERIT, non-superuser role (the auth service's pool,
+/// named `pgrest-lambda-auth`, is the owner of the auth tables and is left out).
+fn assert_server_logs_in_as_noinherit_authenticator(dev: &Dev, db_port: u16) {
+    assert_eq!(
+        dev.banner_value("Server DB role"),
+        "authenticator (NOINHERIT, not a superuser)"
+    );
+    let password_file = dev.banner_value("DB password file");
+    let password = std::fs::read_to_string(&password_file).unwrap();
+    let psql = pgrest_embedded::Psql::new(
+        pgrest_embedded::Binaries::locate().unwrap().tool("psql"),
+        format!("postgres://postgres@127.0.0.1:{db_port}/postgres"),
+        Some(password.trim().to_string()),
+    );
+    let seen = psql
+        .run(
+            "SELECT string_agg(DISTINCT format('%s super=%s inherit=%s', r.rolname, r.rolsuper::text, r.rolinherit::text), '; ') \
+             FROM pg_catalog.pg_stat_activity a JOIN pg_catalog.pg_roles r ON r.oid = a.usesysid \
+             WHERE a.application_name = 'pgrest-lambda'",
+        )
+        .unwrap();
+    assert_eq!(seen.trim(), "authenticator super=false inherit=false");
+}
+
 #[test]
 fn dev_starts_serves_and_stops_cleanly_then_reuses_its_data() {
     let tmp = tempfile::tempdir().unwrap();
@@ -181,6 +206,7 @@ fn dev_starts_serves_and_stops_cleanly_then_reuses_its_data() {
     assert!(port_open(api_port));
     assert!(port_open(db_port));
     assert!(oversized_post(api_port).starts_with("HTTP/1.1 413"));
+    assert_server_logs_in_as_noinherit_authenticator(&dev, db_port);
 
     let status = dev.interrupt_and_wait();
     assert!(status.success(), "{status:?}");

@@ -6,16 +6,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::api_request::preferences::{CountPref, ReturnPref, TxPref};
 use crate::api_request::{self, ApiRequest, MediaType, ParseLimits};
 use crate::auth::jwt::{authenticate, AuthContext, AuthorizerIdentity, Credentials, JwtKeys};
+use crate::auth::role::RolePolicy;
 use crate::config::Config;
-use crate::db::{Db, Outcome, TxSettings};
+use crate::db::{Db, LoginRole, Outcome, TxSettings};
 use crate::error::Error;
 use crate::plan::{self, ActionPlan, CallResult, PlanOptions};
 use crate::response::{self, Applied};
@@ -56,8 +59,22 @@ struct Inner {
     keys: JwtKeys,
     db: Db,
     schema: RwLock<Arc<SchemaCache>>,
-    reload: tokio::sync::Mutex<()>,
+    reload: Reload,
+    login: LoginRole,
+    roles: RolePolicy,
     auth: OnceLock<Arc<dyn AuthService>>,
+}
+
+/// Single-flight schema reloads: a caller is served by any reload that started after it
+/// arrived, so callers who queue behind a running reload share the next one (V-15).
+#[derive(Default)]
+struct Reload {
+    /// Reloads started so far; a reload's sequence number is the value before its start.
+    started: AtomicU64,
+    /// Sequence number of the last reload that succeeded (held while one runs).
+    last_done: tokio::sync::Mutex<Option<u64>>,
+    /// Reloads actually run (for tests and metrics).
+    runs: AtomicU64,
 }
 
 impl std::fmt::Debug for App {
@@ -73,6 +90,14 @@ impl App {
             .with_ec_keys(&config.jwt_ec_keys)
             .map_err(|e| StartupError::Database(format!("PGREST_JWT_JWKS: {e}")))?;
         let db = Db::connect(&config.database_url, config.pool_size, config.statement_timeout).map_err(|e| StartupError::Database(e.to_string()))?;
+        let login = db.login_role().await.map_err(|e| StartupError::Database(e.to_string()))?;
+        if let Some(warning) = login.warning() {
+            tracing::warn!(role = %login.name, superuser = login.superuser, bypass_rls = login.bypass_rls, "{warning}");
+        }
+        let roles = RolePolicy::new(login.name.clone(), config.allowed_roles.clone(), config.anon_role.clone());
+        if let Some(anon) = config.anon_role.as_deref().filter(|anon| roles.check(anon).is_err()) {
+            tracing::warn!(anon_role = %anon, login_role = %login.name, "the anonymous role is the login role (or none): every anonymous request will be refused");
+        }
         let cache = db.load_schema_cache(&config.schemas).await.map_err(|e| StartupError::SchemaCache(e.to_string()))?;
         tracing::info!(relations = cache.relations.len(), functions = cache.functions.len(), schemas = ?config.schemas, "schema cache loaded");
         Ok(App {
@@ -81,7 +106,9 @@ impl App {
                 keys,
                 db,
                 schema: RwLock::new(Arc::new(cache)),
-                reload: tokio::sync::Mutex::new(()),
+                reload: Reload::default(),
+                login,
+                roles,
                 auth: OnceLock::new(),
             }),
         })
@@ -94,6 +121,16 @@ impl App {
     /// The HS256 keys (to mint apikeys for banners and tests).
     pub fn keys(&self) -> &JwtKeys {
         &self.inner.keys
+    }
+
+    /// The role the pool logs in as, as the database described it at start.
+    pub fn login_role(&self) -> &LoginRole {
+        &self.inner.login
+    }
+
+    /// How many schema reloads have run since start (the load at start not counted).
+    pub fn schema_reloads(&self) -> u64 {
+        self.inner.reload.runs.load(Ordering::SeqCst)
     }
 
     /// The database handle (for the auth service, which shares the pool).
@@ -115,7 +152,14 @@ impl App {
 
     /// Reloads the schema cache. Concurrent callers share one reload; readers never wait.
     pub async fn reload_schema(&self) -> Result<(), Error> {
-        let _single_flight = self.inner.reload.lock().await;
+        let reload = &self.inner.reload;
+        let arrived = reload.started.load(Ordering::SeqCst);
+        let mut last_done = reload.last_done.lock().await;
+        if last_done.is_some_and(|done| done >= arrived) {
+            return Ok(());
+        }
+        let sequence = reload.started.fetch_add(1, Ordering::SeqCst);
+        reload.runs.fetch_add(1, Ordering::SeqCst);
         let cache = self
             .inner
             .db
@@ -126,11 +170,24 @@ impl App {
             Ok(mut guard) => *guard = Arc::new(cache),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(cache),
         }
+        *last_done = Some(sequence);
+        tracing::info!(reload = sequence, "schema cache reloaded");
         Ok(())
     }
 
-    /// Serves one request. Never panics; every failure becomes an error response.
+    /// Serves one request. Never panics; every failure becomes an error response. Every log line
+    /// of the request carries its id, which the response echoes in `x-request-id`.
     pub async fn handle(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
+        let id = crate::request_id::resolve(&request);
+        let span = tracing::info_span!("request", request_id = %id);
+        let mut response = self.route(request).instrument(span).await;
+        if let Ok(value) = http::HeaderValue::from_str(&id) {
+            response.headers_mut().insert(crate::request_id::HEADER, value);
+        }
+        response
+    }
+
+    async fn route(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
         let path = request.uri().path().to_string();
         let result = if let Some(rest) = path.strip_prefix("/rest/v1") {
             self.rest(&request, rest).await
@@ -153,14 +210,15 @@ impl App {
     }
 
     /// Identity from a trusted authorizer context, or verified in-process.
+    /// The role is checked against `RolePolicy` whichever way it came (V-06).
     fn identify(&self, request: &http::Request<Bytes>) -> Result<AuthContext, Error> {
-        if self.inner.config.trust_authorizer {
-            if let Some(id) = request.extensions().get::<AuthorizerIdentity>() {
-                return Ok(AuthContext { role: id.role.clone(), claims: id.claims.clone(), anonymous: false });
-            }
-        }
-        let creds = Credentials::from_headers(request.headers());
-        Ok(authenticate(&self.inner.keys, creds, self.inner.config.anon_role.as_deref())?)
+        let trusted = request.extensions().get::<AuthorizerIdentity>().filter(|_| self.inner.config.trust_authorizer);
+        let auth = match trusted {
+            Some(id) => AuthContext { role: id.role.clone(), claims: id.claims.clone(), anonymous: false },
+            None => authenticate(&self.inner.keys, Credentials::from_headers(request.headers()), self.inner.config.anon_role.as_deref())?,
+        };
+        self.inner.roles.check(&auth.role).map_err(|error| Error::Role { error, anonymous: auth.anonymous })?;
+        Ok(auth)
     }
 
     async fn rest(&self, request: &http::Request<Bytes>, rest_path: &str) -> Result<http::Response<Bytes>, Error> {
@@ -214,11 +272,9 @@ impl App {
         let decide = move |row: &crate::db::ResultRow| {
             if (singular && row.page_total != 1) || rollback { Outcome::Rollback } else { Outcome::Commit }
         };
-        let (row, _outcome) = self
-            .inner
-            .db
-            .run(settings, statement, decide)
-            .await
+        let result = self.inner.db.run(settings, statement, decide).await;
+        log_mutation(api, plan, auth, read_only, &result);
+        let (row, _outcome) = result
             // PostgREST answers 401 (not 403) when the request ran as the anonymous role, whether
             // or not a token was sent (an anon apikey is still the anonymous role).
             .map_err(|error| Error::Db { error, anonymous: Some(auth.role.as_str()) == config.anon_role.as_deref() })?;
@@ -237,6 +293,24 @@ impl App {
         let mut response = http::Response::new(Bytes::from_static(b"{\"message\":\"schema cache reloaded\"}"));
         response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json; charset=utf-8"));
         Ok(response)
+    }
+}
+
+/// One info line per write (a mutation, or a function called outside a read-only transaction):
+/// method, target, rows affected (or the SQLSTATE it failed with), role, and how it ended.
+fn log_mutation(api: &ApiRequest, plan: &ActionPlan, auth: &AuthContext, read_only: bool, result: &Result<(crate::db::ResultRow, Outcome), crate::db::DbError>) {
+    let target = match plan {
+        ActionPlan::Mutate(m) => &m.relation,
+        ActionPlan::Call { plan, .. } if !read_only => &plan.function,
+        _ => return,
+    };
+    match result {
+        Ok((row, outcome)) => {
+            tracing::info!(method = %api.method, table = %target, rows = row.page_total, role = %auth.role, outcome = ?outcome, "mutation");
+        }
+        Err(error) => {
+            tracing::info!(method = %api.method, table = %target, rows = 0, role = %auth.role, code = error.code().unwrap_or("connection"), "mutation failed");
+        }
     }
 }
 

@@ -43,6 +43,9 @@ pub struct Config {
     pub schemas: Vec<String>,
     /// Role for requests without credentials; `None` refuses them with 401.
     pub anon_role: Option<String>,
+    /// `PGREST_ALLOWED_ROLES`: when set, the only roles a token may name (the anon role is always
+    /// allowed); unset leaves it to the database's grants, as PostgREST does.
+    pub allowed_roles: Option<Vec<String>>,
     /// HS256 secret for apikeys and user tokens (at least 32 characters).
     pub jwt_secret: String,
     /// Expected `aud` of user tokens, when set.
@@ -70,6 +73,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &mask_url_password(&self.database_url))
             .field("schemas", &self.schemas)
             .field("anon_role", &self.anon_role)
+            .field("allowed_roles", &self.allowed_roles)
             .field("jwt_secret", &"<hidden>")
             .field("tx_end", &self.tx_end)
             .field("allow_unfiltered_mutations", &self.allow_unfiltered_mutations)
@@ -157,6 +161,7 @@ impl Config {
             database_url,
             schemas,
             anon_role,
+            allowed_roles: get("PGREST_ALLOWED_ROLES").map(|s| split_list(&s)),
             jwt_secret,
             jwt_audience: get("PGREST_JWT_AUD"),
             jwt_ec_keys: match get("PGREST_JWT_JWKS").or_else(|| get("AUTH_JWT_SIGNING_KEYS")) {
@@ -294,6 +299,14 @@ mod tests {
     fn masks_password() {
         assert_eq!(mask_url_password("postgres://u:secret@h:5/d"), "postgres://u:****@h:5/d");
         assert_eq!(mask_url_password("postgres://u@h/d"), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn allowed_roles_are_off_unless_set() {
+        let base = [("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET)];
+        assert_eq!(Config::from_sources(Overrides::default(), &env(&base)).unwrap().allowed_roles, None);
+        let e = env(&[base[0], base[1], ("PGREST_ALLOWED_ROLES", "authenticated, service_role")]);
+        assert_eq!(Config::from_sources(Overrides::default(), &e).unwrap().allowed_roles, Some(vec!["authenticated".into(), "service_role".into()]));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::api_request::RequestError;
 use crate::auth::jwt::JwtError;
+use crate::auth::role::RoleError;
 use crate::db::DbError;
 use crate::plan::PlanError;
 
@@ -18,6 +19,9 @@ use crate::plan::PlanError;
 pub enum Error {
     #[error(transparent)]
     Jwt(#[from] JwtError),
+    /// A role refused before the database saw it; `anonymous` as for `Db`.
+    #[error("{error}")]
+    Role { error: RoleError, anonymous: bool },
     #[error(transparent)]
     Request(#[from] RequestError),
     #[error(transparent)]
@@ -65,6 +69,7 @@ impl Error {
     pub fn parts(&self, verbose: bool) -> ErrorParts {
         match self {
             Error::Jwt(e) => jwt_parts(e),
+            Error::Role { error, anonymous } => role_parts(error, *anonymous),
             Error::Request(e) => request_parts(e),
             Error::Plan(e) => plan_parts(e),
             Error::Db { error, anonymous } => db_parts(error, *anonymous, verbose),
@@ -103,6 +108,20 @@ fn jwt_parts(e: &JwtError) -> ErrorParts {
     };
     let mut p = parts(401, code, e.to_string(), Value::Null, Value::Null);
     p.headers.push((header::WWW_AUTHENTICATE, bearer));
+    p
+}
+
+/// PostgREST answers a role that does not exist with 401 `22023`; a role the authenticator may
+/// not become is PostgreSQL's `42501` (401 for the anonymous role, else 403).
+fn role_parts(e: &RoleError, anonymous: bool) -> ErrorParts {
+    let (status, code) = match e {
+        RoleError::Reserved(_) => (401, "22023"),
+        RoleError::NotAllowed(_) => (status_for_sqlstate("42501", anonymous), "42501"),
+    };
+    let mut p = parts(status, code, e.to_string(), Value::Null, Value::Null);
+    if status == 401 {
+        p.headers.push((header::WWW_AUTHENTICATE, "Bearer".to_string()));
+    }
     p
 }
 

@@ -4,10 +4,12 @@
 //! Must not build SQL for requests (it receives a `Statement`) or interpret results.
 
 mod error;
+mod login;
 mod pool;
 mod tls;
 mod transaction;
 
 pub use error::DbError;
+pub use login::LoginRole;
 pub use pool::Db;
 pub use transaction::{Outcome, ResultRow, TxSettings};

@@ -54,7 +54,8 @@ impl Db {
         F: Fn(&ResultRow) -> Outcome + Send + Sync + 'static,
     {
         let db = self.clone();
-        let task = tokio::spawn(async move {
+        // The task keeps the request's span (its request id) for the lines it logs.
+        let task = tokio::spawn(tracing::Instrument::in_current_span(async move {
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -65,7 +66,7 @@ impl Db {
                     other => return other,
                 }
             }
-        });
+        }));
         task.await.map_err(|e| DbError::Unavailable(format!("transaction task failed: {e}")))?
     }
 

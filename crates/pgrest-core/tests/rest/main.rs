@@ -4,5 +4,7 @@
 
 mod harness;
 mod identity;
+mod observe;
 mod reads;
+mod roles;
 mod writes;
