@@ -15,7 +15,7 @@ use crate::api_request::preferences::{CountPref, ReturnPref, TxPref};
 use crate::api_request::{self, ApiRequest, MediaType, ParseLimits};
 use crate::auth::jwt::{authenticate, AuthContext, AuthorizerIdentity, Credentials, JwtKeys};
 use crate::config::Config;
-use crate::db::{Db, Outcome, TxSettings};
+use crate::db::{Db, DbOptions, Outcome, TxSettings};
 use crate::error::Error;
 use crate::plan::{self, ActionPlan, CallResult, PlanOptions};
 use crate::response::{self, Applied};
@@ -72,7 +72,13 @@ impl App {
         let keys = JwtKeys::new(&config.jwt_secret, config.jwt_audience.clone())
             .with_ec_keys(&config.jwt_ec_keys)
             .map_err(|e| StartupError::Database(format!("PGREST_JWT_JWKS: {e}")))?;
-        let db = Db::connect(&config.database_url, config.pool_size, config.statement_timeout).map_err(|e| StartupError::Database(e.to_string()))?;
+        let options = DbOptions {
+            max_size: config.pool_size,
+            statement_timeout: config.statement_timeout,
+            statement_cache_size: config.statement_cache_size,
+            acquisition_timeout: config.pool_acquisition_timeout,
+        };
+        let db = Db::connect_with(&config.database_url, &options).map_err(|e| StartupError::Database(e.to_string()))?;
         let cache = db.load_schema_cache(&config.schemas).await.map_err(|e| StartupError::SchemaCache(e.to_string()))?;
         tracing::info!(relations = cache.relations.len(), functions = cache.functions.len(), schemas = ?config.schemas, "schema cache loaded");
         Ok(App {
@@ -121,7 +127,9 @@ impl App {
             .db
             .load_schema_cache(&self.inner.config.schemas)
             .await
-            .map_err(|error| Error::Db { error, anonymous: false })?;
+            // The database cannot be reached: PostgREST's "no schema cache" answer (PGRST002);
+            // requests keep being served from the cache already loaded.
+            .map_err(|error| if error.is_connectivity() { Error::SchemaCacheNotReady } else { Error::Db { error, anonymous: false } })?;
         match self.inner.schema.write() {
             Ok(mut guard) => *guard = Arc::new(cache),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(cache),

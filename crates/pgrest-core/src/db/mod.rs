@@ -5,9 +5,10 @@
 
 mod error;
 mod pool;
+mod statement_cache;
 mod tls;
 mod transaction;
 
 pub use error::DbError;
-pub use pool::Db;
+pub use pool::{Db, DbOptions};
 pub use transaction::{Outcome, ResultRow, TxSettings};
