@@ -100,3 +100,50 @@ impl ConnectionCache {
         self.lru.lock().map(|l| l.entries.len()).unwrap_or(0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+    use std::time::Duration;
+
+    use super::super::{Db, DbOptions};
+
+    async fn prepared_on_server(client: &tokio_postgres::Client) -> String {
+        // The simple protocol, so the probe itself is not a prepared statement.
+        let rows = client.simple_query("SELECT count(*) FROM pg_prepared_statements").await.unwrap();
+        rows.iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                _ => None,
+            })
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn bounded_per_connection_evicted_closed_and_swept_with_the_connection() {
+        let cluster = pgrest_embedded::shared_test_cluster().unwrap();
+        let options = DbOptions { statement_cache_size: 2, ..DbOptions::new(2, Duration::from_secs(5)) };
+        let db = Db::connect_with(cluster.url(), &options).unwrap();
+        let a = db.pool.get().await.unwrap();
+        let b = db.pool.get().await.unwrap();
+        let (cache_a, cache_b) = (db.statements.of(&a), db.statements.of(&b));
+        for sql in ["SELECT 1", "SELECT 2", "SELECT 1", "SELECT 3"] {
+            if cache_a.get(sql).is_none() {
+                let statement = a.prepare(sql).await.unwrap();
+                cache_a.insert(sql, &statement);
+            }
+        }
+        assert_eq!(cache_a.len(), 2);
+        assert!(cache_a.get("SELECT 2").is_none(), "least recently used is gone");
+        assert!(cache_a.get("SELECT 1").is_some() && cache_a.get("SELECT 3").is_some());
+        assert_eq!(prepared_on_server(&a).await, "2", "the evicted statement was closed");
+        assert_eq!(cache_b.len(), 0, "caches are per connection");
+
+        // A connection taken out of the pool and dropped: its cache goes with the next newcomer.
+        drop(deadpool_postgres::Object::take(a));
+        let c = db.pool.get().await.unwrap();
+        let _ = db.statements.of(&c);
+        assert_eq!(db.statements.connections(), 2);
+    }
+}
