@@ -19,3 +19,14 @@ async fn serialization_failure_is_retried_once_without_repeating_side_effects() 
     assert_eq!(t.sql("SELECT last_value FROM flaky_attempts"), "3");
     assert_eq!(t.sql("SELECT string_agg(note, ',' ORDER BY id) FROM flaky_side"), "once,twice");
 }
+
+#[tokio::test]
+async fn a_failure_that_persists_is_retried_three_times_then_500_40001() {
+    let t = faults_app(|c| c.verbose_errors = true).await;
+    let r = t.send("POST", "/rest/v1/flaky", &[("content-type", "application/json")], r#"{"note": "always"}"#).await;
+    assert_eq!(r.status, 500, "{:?}", r.body);
+    assert_eq!(r.json()["code"], "40001");
+    assert_eq!(r.json()["message"], "injected serialization failure");
+    assert_eq!(t.sql("SELECT last_value FROM always_attempts"), "3");
+    assert_eq!(t.sql("SELECT count(*) FROM flaky_side"), "0");
+}
