@@ -32,7 +32,15 @@ pub(super) struct ConnectionCache {
 struct Lru {
     tick: u64,
     entries: HashMap<String, (Statement, u64)>,
+    /// Statements ever prepared on this connection (misses).
+    prepared: u64,
 }
+
+/// Distinct statements a connection may prepare before it is retired. Closing statements frees
+/// their plans, but PostgreSQL keeps every distinct anonymous row type a session has built (its
+/// record-type cache, in CacheMemoryContext, about 600 bytes per select shape) until the session
+/// ends; retiring the connection bounds that to a few MB per backend.
+pub(super) const RETIRE_AFTER_PREPARES: u64 = 5_000;
 
 impl StatementCaches {
     pub(super) fn new(capacity: usize) -> StatementCaches {
@@ -74,10 +82,11 @@ impl ConnectionCache {
     /// Keeps `statement` for `sql`; past capacity the least recently used is dropped (closed on
     /// the server). With capacity 0 nothing is kept: the caller's copy closes it after use.
     pub(super) fn insert(&self, sql: &str, statement: &Statement) {
+        let mut lru = self.lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        lru.prepared = lru.prepared.saturating_add(1);
         if self.capacity == 0 {
             return;
         }
-        let mut lru = self.lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         lru.tick = lru.tick.wrapping_add(1);
         let tick = lru.tick;
         while lru.entries.len() >= self.capacity && !lru.entries.contains_key(sql) {
@@ -93,6 +102,11 @@ impl ConnectionCache {
     pub(super) fn remove(&self, sql: &str) {
         let mut lru = self.lru.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         lru.entries.remove(sql);
+    }
+
+    /// Whether this connection has prepared enough distinct statements to be retired.
+    pub(super) fn worn_out(&self) -> bool {
+        self.lru.lock().map(|l| l.prepared >= RETIRE_AFTER_PREPARES).unwrap_or(true)
     }
 
     #[cfg(test)]

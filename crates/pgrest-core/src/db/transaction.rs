@@ -75,6 +75,20 @@ impl Db {
         F: Fn(&ResultRow) -> Outcome,
     {
         let client = self.pool.get().await?;
+        let cache = self.statements.of(&client);
+        let result = self.run_on(&client, &cache, settings, statement, decide).await;
+        if cache.worn_out() {
+            // The transaction is over; the backend's session caches go with the connection.
+            tracing::debug!("retiring a connection that prepared many distinct statements");
+            drop(deadpool_postgres::Object::take(client));
+        }
+        result
+    }
+
+    async fn run_on<F>(&self, client: &deadpool_postgres::Object, cache: &ConnectionCache, settings: &TxSettings, statement: &Statement, decide: &F) -> Result<(ResultRow, Outcome), DbError>
+    where
+        F: Fn(&ResultRow) -> Outcome,
+    {
         let set = client.prepare_cached(SETTINGS_SQL).await?;
         let timeout_ms = self.statement_timeout.as_millis().to_string();
         let set_params = [
@@ -92,14 +106,13 @@ impl Db {
 
         // A statement this connection has prepared before goes out with BEGIN and the settings
         // (reads: and COMMIT) in one round trip. The lookup does no I/O: a miss sends nothing.
-        let cache = self.statements.of(&client);
         if let Some(main) = cache.get(&statement.text) {
             if settings.read_only {
                 let (begin, set_result, main_result, end) =
                     tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.query_one(&main, &params), client.batch_execute("COMMIT"));
                 begin?;
                 set_result?;
-                let row = main_result.map_err(|e| forget_stale(&cache, &statement.text, e.into())).and_then(to_result_row)?;
+                let row = main_result.map_err(|e| forget_stale(cache, &statement.text, e.into())).and_then(to_result_row)?;
                 end?;
                 return Ok((row, Outcome::Commit));
             }
@@ -108,9 +121,9 @@ impl Db {
             let row = begin
                 .and(set_result)
                 .map_err(DbError::from)
-                .and_then(|_| main_result.map_err(|e| forget_stale(&cache, &statement.text, e.into())))
+                .and_then(|_| main_result.map_err(|e| forget_stale(cache, &statement.text, e.into())))
                 .and_then(to_result_row);
-            return finish_write(&client, row, decide).await;
+            return finish_write(client, row, decide).await;
         }
 
         // First use on this connection. Round trip 1: BEGIN, role and settings, and PREPARE —
@@ -137,7 +150,7 @@ impl Db {
         }
 
         let row = client.query_one(&main, &params).await.map_err(DbError::from).and_then(to_result_row);
-        finish_write(&client, row, decide).await
+        finish_write(client, row, decide).await
     }
 }
 
