@@ -18,7 +18,7 @@ use crate::api_request::{self, ApiRequest, MediaType, ParseLimits};
 use crate::auth::jwt::{authenticate, AuthContext, AuthorizerIdentity, Credentials, JwtKeys};
 use crate::auth::role::RolePolicy;
 use crate::config::Config;
-use crate::db::{Db, LoginRole, Outcome, TxSettings};
+use crate::db::{Db, DbOptions, LoginRole, Outcome, TxSettings};
 use crate::error::Error;
 use crate::plan::{self, ActionPlan, CallResult, PlanOptions};
 use crate::response::{self, Applied};
@@ -89,7 +89,13 @@ impl App {
         let keys = JwtKeys::new(&config.jwt_secret, config.jwt_audience.clone())
             .with_ec_keys(&config.jwt_ec_keys)
             .map_err(|e| StartupError::Database(format!("PGREST_JWT_JWKS: {e}")))?;
-        let db = Db::connect(&config.database_url, config.pool_size, config.statement_timeout).map_err(|e| StartupError::Database(e.to_string()))?;
+        let options = DbOptions {
+            max_size: config.pool_size,
+            statement_timeout: config.statement_timeout,
+            statement_cache_size: config.statement_cache_size,
+            acquisition_timeout: config.pool_acquisition_timeout,
+        };
+        let db = Db::connect_with(&config.database_url, &options).map_err(|e| StartupError::Database(e.to_string()))?;
         let login = db.login_role().await.map_err(|e| StartupError::Database(e.to_string()))?;
         if let Some(warning) = login.warning() {
             tracing::warn!(role = %login.name, superuser = login.superuser, bypass_rls = login.bypass_rls, "{warning}");
@@ -165,7 +171,9 @@ impl App {
             .db
             .load_schema_cache(&self.inner.config.schemas)
             .await
-            .map_err(|error| Error::Db { error, anonymous: false })?;
+            // The database cannot be reached: PostgREST's "no schema cache" answer (PGRST002);
+            // requests keep being served from the cache already loaded.
+            .map_err(|error| if error.is_connectivity() { Error::SchemaCacheNotReady } else { Error::Db { error, anonymous: false } })?;
         match self.inner.schema.write() {
             Ok(mut guard) => *guard = Arc::new(cache),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(cache),

@@ -58,6 +58,10 @@ pub struct Config {
     pub allow_unfiltered_mutations: bool,
     pub pool_size: usize,
     pub statement_timeout: Duration,
+    /// Prepared statements kept per pooled connection (least recently used closed first; 0 = none kept).
+    pub statement_cache_size: usize,
+    /// How long a request waits for a free pooled connection before 504 PGRST003.
+    pub pool_acquisition_timeout: Duration,
     pub max_body_bytes: usize,
     pub max_bulk_rows: usize,
     pub max_embed_depth: usize,
@@ -79,6 +83,8 @@ impl std::fmt::Debug for Config {
             .field("allow_unfiltered_mutations", &self.allow_unfiltered_mutations)
             .field("pool_size", &self.pool_size)
             .field("statement_timeout", &self.statement_timeout)
+            .field("statement_cache_size", &self.statement_cache_size)
+            .field("pool_acquisition_timeout", &self.pool_acquisition_timeout)
             .field("trust_authorizer", &self.trust_authorizer)
             .finish_non_exhaustive()
     }
@@ -179,6 +185,8 @@ impl Config {
             },
             pool_size: parse_num(env, "PGREST_POOL_SIZE", 8)?,
             statement_timeout: Duration::from_millis(parse_num(env, "PGREST_STATEMENT_TIMEOUT_MS", 30_000)?),
+            statement_cache_size: parse_num(env, "PGREST_STATEMENT_CACHE_SIZE", 128)?,
+            pool_acquisition_timeout: Duration::from_millis(parse_num(env, "PGREST_POOL_ACQUISITION_TIMEOUT_MS", 10_000)?),
             max_body_bytes: parse_num(env, "PGREST_MAX_BODY_BYTES", 6 * 1024 * 1024)?,
             max_bulk_rows: parse_num(env, "PGREST_MAX_BULK_ROWS", 10_000)?,
             max_embed_depth: parse_num(env, "PGREST_MAX_EMBED_DEPTH", 8)?,

@@ -116,7 +116,7 @@ fn jwt_parts(e: &JwtError) -> ErrorParts {
 fn role_parts(e: &RoleError, anonymous: bool) -> ErrorParts {
     let (status, code) = match e {
         RoleError::Reserved(_) => (401, "22023"),
-        RoleError::NotAllowed(_) => (status_for_sqlstate("42501", anonymous), "42501"),
+        RoleError::NotAllowed(_) => (status_for_sqlstate("42501", "", anonymous), "42501"),
     };
     let mut p = parts(status, code, e.to_string(), Value::Null, Value::Null);
     if status == 401 {
@@ -200,14 +200,44 @@ fn plan_parts(e: &PlanError) -> ErrorParts {
     }
 }
 
-/// SQLSTATE → HTTP status, as PostgREST maps them.
-pub fn status_for_sqlstate(code: &str, anonymous: bool) -> u16 {
+/// SQLSTATE → HTTP status, row for row as PostgREST's `mapSQLtoHTTP` (src/PostgREST/Error.hs);
+/// `message` decides the two rows PostgREST splits by text (21000, 22023). Exact codes come
+/// before the class they belong to, as in PostgREST's table.
+pub fn status_for_sqlstate(code: &str, message: &str, anonymous: bool) -> u16 {
     if let Some(custom) = code.strip_prefix("PT") {
-        return custom.parse::<u16>().ok().filter(|s| (100..600).contains(s)).unwrap_or(500);
+        return custom.parse::<u16>().ok().filter(|s| (100..1000).contains(s)).unwrap_or(500);
     }
     match code {
-        "23503" | "23505" | "23P01" => 409,
+        "23503" | "23505" => 409,
         "25006" => 405,
+        // pg-safeupdate's refusal is the client's fault; any other cardinality violation is not.
+        "21000" => {
+            if message.ends_with("requires a WHERE clause") {
+                400
+            } else {
+                500
+            }
+        }
+        // A role named in the JWT that does not exist.
+        "22023" => {
+            if message.starts_with("role") && message.ends_with("does not exist") {
+                401
+            } else {
+                400
+            }
+        }
+        "53400" => 500,
+        "57P01" => 503,
+        "P0001" => 400,
+        "42883" => {
+            if message.starts_with("function xmlagg(") {
+                406
+            } else {
+                404
+            }
+        }
+        "42P01" => 404,
+        "42P17" => 500,
         "42501" => {
             if anonymous {
                 401
@@ -215,18 +245,11 @@ pub fn status_for_sqlstate(code: &str, anonymous: bool) -> u16 {
                 403
             }
         }
-        "42P01" | "42883" => 404,
-        "42P17" => 500,
-        "P0001" => 400,
-        "53400" => 500,
-        "57014" => 504,
         _ => match code.get(..2) {
             Some("08") => 503,
-            Some("09") => 500,
+            Some("09" | "25" | "2D" | "38" | "39" | "3B" | "40" | "54" | "55" | "57" | "58" | "F0" | "HV" | "P0" | "XX") => 500,
             Some("0L" | "0P" | "28") => 403,
-            Some("20" | "21" | "22" | "23" | "2F" | "42" | "44") => 400,
-            Some("25" | "2D" | "38" | "39" | "3B" | "40" | "55" | "57" | "58" | "F0" | "HV" | "P0" | "XX") => 500,
-            Some("53" | "54") => 503,
+            Some("53") => 503,
             _ => 400,
         },
     }
@@ -235,7 +258,7 @@ pub fn status_for_sqlstate(code: &str, anonymous: bool) -> u16 {
 fn db_parts(e: &DbError, anonymous: bool, verbose: bool) -> ErrorParts {
     match e {
         DbError::Postgres { code, message, details, hint } => {
-            let status = status_for_sqlstate(code, anonymous);
+            let status = status_for_sqlstate(code, message, anonymous);
             let mut p = if status >= 500 && !verbose {
                 let id = uuid::Uuid::new_v4();
                 tracing::error!(error_id = %id, code = %code, message = %message, details = ?details, "database error");
@@ -254,29 +277,116 @@ fn db_parts(e: &DbError, anonymous: bool, verbose: bool) -> ErrorParts {
             }
             p
         }
-        DbError::Unavailable(detail) => {
-            let id = uuid::Uuid::new_v4();
-            tracing::error!(error_id = %id, detail = %detail, "database unavailable");
-            let details = if verbose { text(detail.clone()) } else { text(format!("error id {id}")) };
-            parts(503, "PGRST001", "Database client error. Retrying the connection.", details, Value::Null)
-        }
+        DbError::Connection(detail) => connectivity_parts(503, "PGRST000", "Database connection error.", detail, verbose),
+        DbError::Unavailable(detail) => connectivity_parts(503, "PGRST001", "Database client error. Retrying the connection.", detail, verbose),
+        DbError::PoolTimeout => parts(504, "PGRST003", "Timed out acquiring connection from connection pool.", Value::Null, Value::Null),
     }
+}
+
+/// A database that cannot be reached or used: PostgREST's texts; the driver's own text only
+/// when verbose (it can name hosts and users), otherwise an error id that the log line carries.
+fn connectivity_parts(status: u16, code: &str, message: &str, detail: &str, verbose: bool) -> ErrorParts {
+    let id = uuid::Uuid::new_v4();
+    tracing::error!(error_id = %id, code, detail = %detail, "database unavailable");
+    let details = if verbose { text(detail) } else { text(format!("error id {id}")) };
+    parts(status, code, message, details, Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every row of PostgREST's `mapSQLtoHTTP`, in its order: (SQLSTATE, message, status).
+    const POSTGREST_ROWS: &[(&str, &str, u16)] = &[
+        ("08006", "", 503),
+        ("08P01", "", 503),
+        ("09000", "", 500),
+        ("0L000", "", 403),
+        ("0LP01", "", 403),
+        ("0P000", "", 403),
+        ("23503", "", 409),
+        ("23505", "", 409),
+        ("25006", "", 405),
+        ("21000", "UPDATE requires a WHERE clause", 400),
+        ("21000", "more than one row returned by a subquery used as an expression", 500),
+        ("22023", "role \"ghost\" does not exist", 401),
+        ("22023", "invalid value for parameter", 400),
+        ("25001", "", 500),
+        ("25P02", "", 500),
+        ("28000", "", 403),
+        ("28P01", "", 403),
+        ("2D000", "", 500),
+        ("38000", "", 500),
+        ("38001", "", 500),
+        ("39000", "", 500),
+        ("39P01", "", 500),
+        ("3B000", "", 500),
+        ("3B001", "", 500),
+        ("40000", "", 500),
+        ("40001", "", 500),
+        ("40P01", "", 500),
+        ("53400", "", 500),
+        ("53000", "", 503),
+        ("53100", "", 503),
+        ("53200", "", 503),
+        ("53300", "", 503),
+        ("54000", "", 500),
+        ("54001", "", 500),
+        ("54011", "", 500),
+        ("55000", "", 500),
+        ("55P03", "", 500),
+        ("57P01", "", 503),
+        ("57000", "", 500),
+        ("57014", "", 500),
+        ("57P02", "", 500),
+        ("57P03", "", 500),
+        ("58000", "", 500),
+        ("58030", "", 500),
+        ("F0000", "", 500),
+        ("HV000", "", 500),
+        ("P0001", "", 400),
+        ("P0000", "", 500),
+        ("P0002", "", 500),
+        ("P0003", "", 500),
+        ("XX000", "", 500),
+        ("XX001", "", 500),
+        ("42883", "function xmlagg(integer) does not exist", 406),
+        ("42883", "function nope() does not exist", 404),
+        ("42P01", "", 404),
+        ("42P17", "", 500),
+        ("PT418", "", 418),
+        ("PT201", "", 201),
+        ("PTxyz", "", 500),
+        // Everything else is the client's: the fall-through row.
+        ("22P02", "", 400),
+        ("23P01", "", 400),
+        ("23502", "", 400),
+        ("2F000", "", 400),
+        ("42703", "", 400),
+        ("42P10", "", 400),
+        ("44000", "", 400),
+        ("20000", "", 400),
+        ("0A000", "", 400),
+    ];
+
     #[test]
-    fn sqlstate_table() {
-        assert_eq!(status_for_sqlstate("23505", false), 409);
-        assert_eq!(status_for_sqlstate("42501", true), 401);
-        assert_eq!(status_for_sqlstate("42501", false), 403);
-        assert_eq!(status_for_sqlstate("42P01", false), 404);
-        assert_eq!(status_for_sqlstate("22P02", false), 400);
-        assert_eq!(status_for_sqlstate("PT418", false), 418);
-        assert_eq!(status_for_sqlstate("08006", false), 503);
-        assert_eq!(status_for_sqlstate("XX000", false), 500);
+    fn sqlstate_table_matches_postgrest_row_for_row() {
+        for &(code, message, status) in POSTGREST_ROWS {
+            assert_eq!(status_for_sqlstate(code, message, true), status, "{code} {message:?}");
+        }
+        assert_eq!(status_for_sqlstate("42501", "permission denied", true), 401);
+        assert_eq!(status_for_sqlstate("42501", "permission denied", false), 403);
+    }
+
+    #[test]
+    fn connectivity_errors_have_postgrest_codes() {
+        let render = |error: DbError| {
+            let p = Error::Db { error, anonymous: false }.parts(false);
+            (p.status.as_u16(), p.code, p.message)
+        };
+        assert_eq!(render(DbError::Connection("refused".into())), (503, "PGRST000".into(), "Database connection error.".into()));
+        assert_eq!(render(DbError::Unavailable("closed".into())), (503, "PGRST001".into(), "Database client error. Retrying the connection.".into()));
+        assert_eq!(render(DbError::PoolTimeout), (504, "PGRST003".into(), "Timed out acquiring connection from connection pool.".into()));
     }
 
     #[test]

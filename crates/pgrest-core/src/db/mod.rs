@@ -6,10 +6,11 @@
 mod error;
 mod login;
 mod pool;
+mod statement_cache;
 mod tls;
 mod transaction;
 
 pub use error::DbError;
 pub use login::LoginRole;
-pub use pool::Db;
+pub use pool::{Db, DbOptions};
 pub use transaction::{Outcome, ResultRow, TxSettings};

@@ -1,7 +1,9 @@
 //! TLS for database connections: certificate verification always on when TLS is used
 //! (webpki roots, plus the `sslrootcert` file when the URL names one).
 //!
-//! Must not offer a way to skip verification; `sslmode=disable|prefer` means no TLS at all.
+//! Must not offer a way to skip verification, nor fall back to plaintext: `sslmode=prefer` and
+//! `allow` (which let libpq continue unencrypted) mean verified TLS here; only `disable` (or no
+//! `sslmode` at all) means plain TCP.
 
 use std::sync::Arc;
 
@@ -11,20 +13,26 @@ pub struct UrlTls {
     pub url: String,
     pub use_tls: bool,
     pub root_cert: Option<String>,
+    /// `sslmode` allowed plaintext (`prefer`, `allow`, unknown) and was made verified TLS.
+    pub upgraded: bool,
 }
 
-/// Reads `sslmode`/`sslrootcert` from the URL: `require`, `verify-ca` and `verify-full` mean TLS
-/// with verification; anything else means plain TCP (as `disable`).
+/// Reads `sslmode`/`sslrootcert` from the URL: `disable` (or none) means plain TCP; every other
+/// mode means TLS with the certificate and host verified, and never a plaintext fallback.
 pub fn split_tls_params(url: &str) -> UrlTls {
     let Some((base, query)) = url.split_once('?') else {
-        return UrlTls { url: url.to_string(), use_tls: false, root_cert: None };
+        return UrlTls { url: url.to_string(), use_tls: false, root_cert: None, upgraded: false };
     };
     let mut kept = form_urlencoded::Serializer::new(String::new());
     let mut use_tls = false;
+    let mut upgraded = false;
     let mut root_cert = None;
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
-            "sslmode" => use_tls = matches!(v.as_ref(), "require" | "verify-ca" | "verify-full"),
+            "sslmode" => {
+                use_tls = v != "disable";
+                upgraded = !matches!(v.as_ref(), "disable" | "require" | "verify-ca" | "verify-full");
+            }
             "sslrootcert" => root_cert = Some(v.into_owned()),
             _ => {
                 kept.append_pair(&k, &v);
@@ -36,7 +44,7 @@ pub fn split_tls_params(url: &str) -> UrlTls {
     }
     let rest = kept.finish();
     let url = if rest.is_empty() { base.to_string() } else { format!("{base}?{rest}") };
-    UrlTls { url, use_tls, root_cert }
+    UrlTls { url, use_tls, root_cert, upgraded }
 }
 
 /// A verifying rustls connector.
@@ -85,5 +93,16 @@ mod tests {
         let t = split_tls_params("postgres://u@h/db?sslmode=disable");
         assert!(!t.use_tls);
         assert_eq!(t.url, "postgres://u@h/db");
+    }
+
+    #[test]
+    fn modes_that_allow_plaintext_mean_verified_tls() {
+        for mode in ["prefer", "allow", "bogus"] {
+            let t = split_tls_params(&format!("postgres://u@h/db?sslmode={mode}"));
+            assert!(t.use_tls, "{mode}");
+            assert!(t.upgraded, "{mode}");
+            assert_eq!(t.url, "postgres://u@h/db?sslmode=require");
+        }
+        assert!(!split_tls_params("postgres://u@h/db?sslmode=verify-full").upgraded);
     }
 }

@@ -6,6 +6,7 @@
 
 use super::error::DbError;
 use super::pool::Db;
+use super::statement_cache::ConnectionCache;
 use crate::sql::{Statement, TextParam};
 
 const SETTINGS_SQL: &str = "SELECT pg_catalog.set_config('role', $1, true), \
@@ -75,6 +76,20 @@ impl Db {
         F: Fn(&ResultRow) -> Outcome,
     {
         let client = self.pool.get().await?;
+        let cache = self.statements.of(&client);
+        let result = self.run_on(&client, &cache, settings, statement, decide).await;
+        if cache.worn_out() {
+            // The transaction is over; the backend's session caches go with the connection.
+            tracing::debug!("retiring a connection that prepared many distinct statements");
+            drop(deadpool_postgres::Object::take(client));
+        }
+        result
+    }
+
+    async fn run_on<F>(&self, client: &deadpool_postgres::Object, cache: &ConnectionCache, settings: &TxSettings, statement: &Statement, decide: &F) -> Result<(ResultRow, Outcome), DbError>
+    where
+        F: Fn(&ResultRow) -> Outcome,
+    {
         let set = client.prepare_cached(SETTINGS_SQL).await?;
         let timeout_ms = self.statement_timeout.as_millis().to_string();
         let set_params = [
@@ -91,28 +106,32 @@ impl Db {
         let begin_sql = if settings.read_only { "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY" } else { "BEGIN ISOLATION LEVEL READ COMMITTED" };
 
         // A statement this connection has prepared before goes out with BEGIN and the settings
-        // (reads: and COMMIT) in one round trip. `prepare_cached` answers a cache hit without
-        // I/O, so one poll tells; on a miss that first poll may already have sent a Parse as the
-        // login role (its answer is discarded), and the statement is prepared properly below.
-        if let Some(Ok(main)) = ready_now(client.prepare_cached(&statement.text)) {
+        // (reads: and COMMIT) in one round trip. The lookup does no I/O: a miss sends nothing.
+        if let Some(main) = cache.get(&statement.text) {
             if settings.read_only {
                 let (begin, set_result, main_result, end) =
                     tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.query_one(&main, &params), client.batch_execute("COMMIT"));
                 begin?;
                 set_result?;
-                let row = to_result_row(main_result?)?;
+                let row = main_result.map_err(|e| forget_stale(cache, &statement.text, e.into())).and_then(to_result_row)?;
                 end?;
                 return Ok((row, Outcome::Commit));
             }
             let (begin, set_result, main_result) =
                 tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.query_one(&main, &params));
-            let row = begin.and(set_result).map_err(DbError::from).and_then(|_| main_result.map_err(DbError::from)).and_then(to_result_row);
-            return finish_write(&client, row, decide).await;
+            let row = begin
+                .and(set_result)
+                .map_err(DbError::from)
+                .and_then(|_| main_result.map_err(|e| forget_stale(cache, &statement.text, e.into())))
+                .and_then(to_result_row);
+            return finish_write(client, row, decide).await;
         }
 
         // First use on this connection. Round trip 1: BEGIN, role and settings, and PREPARE —
         // after the role switch, because schema USAGE is checked while a statement is parsed.
-        let (begin, set_result, prepared) = tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.prepare_cached(&statement.text));
+        // The statement is kept only once it is known good; if anything failed it is dropped
+        // here, which closes it on the server.
+        let (begin, set_result, prepared) = tokio::join!(client.batch_execute(begin_sql), client.query_one(&set, &set_refs), client.prepare(&statement.text));
         let started = begin.and(set_result).map_err(DbError::from).and_then(|_| prepared.map_err(DbError::from));
         let main = match started {
             Ok(main) => main,
@@ -121,6 +140,7 @@ impl Db {
                 return Err(e);
             }
         };
+        cache.insert(&statement.text, &main);
 
         if settings.read_only {
             // Round trip 2 for reads: the statement and COMMIT (a COMMIT after a failure rolls back).
@@ -131,7 +151,7 @@ impl Db {
         }
 
         let row = client.query_one(&main, &params).await.map_err(DbError::from).and_then(to_result_row);
-        finish_write(&client, row, decide).await
+        finish_write(client, row, decide).await
     }
 }
 
@@ -154,14 +174,13 @@ where
     }
 }
 
-/// The output of `future` if it is ready at once, without waiting (a cache hit).
-fn ready_now<F: std::future::Future>(future: F) -> Option<F::Output> {
-    let mut future = std::pin::pin!(future);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(output) => Some(output),
-        std::task::Poll::Pending => None,
+/// A cached statement the server no longer runs as prepared (its plan's result type changed
+/// with the schema, or it is gone) is forgotten, so the next request prepares it afresh.
+fn forget_stale(cache: &ConnectionCache, sql: &str, e: DbError) -> DbError {
+    if matches!(e.code(), Some("0A000" | "26000")) {
+        cache.remove(sql);
     }
+    e
 }
 
 fn to_result_row(row: tokio_postgres::Row) -> Result<ResultRow, DbError> {
