@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod oauth;
 pub mod password;
 pub mod ratelimit;
+pub mod redirect;
 pub mod request;
 pub mod service;
 pub mod setup;
