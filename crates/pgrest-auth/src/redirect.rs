@@ -179,17 +179,9 @@ fn path_and_query(url: &Url) -> String {
     }
 }
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
-
-/// Whether `target` may receive a redirect: the site URL's scheme and host (and port, except on
-/// loopback where native apps pick ports, RFC 8252 §7.3, as GoTrue allows), or an allow-list
-/// entry. Entries that do not parse admit nothing (configuration refuses them at start).
+/// Whether `target` may receive a redirect: the site URL's scheme, host and port, or an
+/// allow-list entry. Entries that do not parse admit nothing (configuration refuses them at
+/// start). Unlike GoTrue, other loopback ports than the site URL's are not admitted: list them.
 pub fn allowed(site_url: &str, allow_list: &[String], target: &str) -> bool {
     // The URL parser silently drops tabs and newlines; a Location header cannot carry them.
     if target.chars().any(char::is_control) {
@@ -201,7 +193,7 @@ pub fn allowed(site_url: &str, allow_list: &[String], target: &str) -> bool {
     }
     if let (Ok(site), Some(host)) = (Url::parse(site_url), url.host()) {
         let same_host = site.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&host.to_string()));
-        if same_host && site.scheme() == url.scheme() && (site.port_or_known_default() == url.port_or_known_default() || is_loopback(&host)) {
+        if same_host && site.scheme() == url.scheme() && site.port_or_known_default() == url.port_or_known_default() {
             return true;
         }
     }

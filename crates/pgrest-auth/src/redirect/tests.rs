@@ -84,14 +84,14 @@ fn paths_follow_gotrues_separators() {
 }
 
 #[test]
-fn the_site_url_admits_its_own_origin_and_loopback_ports() {
+fn the_site_url_admits_its_own_origin_only() {
     assert!(ok(&[], "https://app.example.com/welcome"));
     assert!(!ok(&[], "http://app.example.com/welcome"));
     assert!(!ok(&[], "https://app.example.com:8443/"));
     assert!(!ok(&[], "https://app.example.com.evil.net/"));
-    assert!(allowed("http://localhost:3000", &[], "http://localhost:8080/cb"));
-    assert!(allowed("http://127.0.0.1:3000", &[], "http://127.0.0.1:5173/"));
-    assert!(!allowed("https://localhost:3000", &[], "http://localhost:8080/cb"));
+    assert!(allowed("http://localhost:3000", &[], "http://localhost:3000/cb"));
+    assert!(!allowed("http://localhost:3000", &[], "http://localhost:8080/cb"), "other local ports must be listed");
+    assert!(!allowed("http://localhost:3000", &[], "http://localhost:3000@evil.net/"));
 }
 
 #[test]
