@@ -36,6 +36,11 @@ pub struct AuthConfig {
     pub limits: RateLimits,
     /// Minimum time between two emails to one address (GoTrue's `SMTP_MAX_FREQUENCY`).
     pub email_min_interval: Duration,
+    /// Wrong guesses after which a mailed code is burnt (`AUTH_OTP_MAX_ATTEMPTS`, V-12).
+    pub otp_max_attempts: u32,
+    /// Wrong codes per address per window, counted in the database; beyond them verification
+    /// for the address answers 429 (`AUTH_OTP_FAILURES_PER_ADDRESS`, V-12).
+    pub otp_failures_per_address: Limit,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -92,14 +97,16 @@ impl RateLimits {
         ];
         for (name, slot) in slots {
             let Some(text) = env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else { continue };
-            let parsed = text.split_once('/').and_then(|(max, secs)| Some((max.trim().parse::<u32>().ok()?, secs.trim().parse::<u64>().ok()?)));
-            match parsed {
-                Some((max, secs)) => *slot = Limit { max, per: Duration::from_secs(secs) },
-                None => return Err(invalid(name, format!("{text:?} is not <max>/<seconds>, e.g. 30/300"))),
-            }
+            *slot = parse_limit(text).ok_or_else(|| invalid(name, format!("{text:?} is not <max>/<seconds>, e.g. 30/300")))?;
         }
         Ok(limits)
     }
+}
+
+/// `<max>/<seconds>`, e.g. `30/300`.
+fn parse_limit(text: &str) -> Option<Limit> {
+    let (max, secs) = text.split_once('/')?;
+    Some(Limit { max: max.trim().parse().ok()?, per: Duration::from_secs(secs.trim().parse().ok()?) })
 }
 
 /// A configuration problem, reported at start.
@@ -163,6 +170,14 @@ impl AuthConfig {
             otp_ttl: seconds("MAILER_OTP_EXP", 3600)?,
             limits: RateLimits::from_env(env)?,
             email_min_interval: seconds("SMTP_MAX_FREQUENCY", 60)?,
+            otp_max_attempts: match get("AUTH_OTP_MAX_ATTEMPTS") {
+                None => 5,
+                Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| invalid("AUTH_OTP_MAX_ATTEMPTS", format!("{v:?} is not a positive number")))?,
+            },
+            otp_failures_per_address: match get("AUTH_OTP_FAILURES_PER_ADDRESS") {
+                None => Limit { max: 20, per: Duration::from_secs(3600) },
+                Some(v) => parse_limit(&v).ok_or_else(|| invalid("AUTH_OTP_FAILURES_PER_ADDRESS", format!("{v:?} is not <max>/<seconds>, e.g. 20/3600")))?,
+            },
         })
     }
 

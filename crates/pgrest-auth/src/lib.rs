@@ -11,6 +11,7 @@ pub mod issue;
 pub mod mailer;
 pub mod migrate;
 pub mod oauth;
+pub mod otp_guard;
 pub mod password;
 pub mod ratelimit;
 pub mod redirect;
