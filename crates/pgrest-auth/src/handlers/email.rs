@@ -362,7 +362,7 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, proof: Proof<'_>, code_
     }
     match token_type.as_str() {
         "email_change_token_new" | "email_change_token_current" => {
-            if !store::apply_email(&tx, user_id, &relates_to).await? {
+            if !store::apply_email(&tx, user_id, &relates_to, true).await? {
                 return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
             }
         }

@@ -15,3 +15,4 @@ mod oauth;
 mod security;
 mod redirects;
 mod otp_guessing;
+mod linking;
