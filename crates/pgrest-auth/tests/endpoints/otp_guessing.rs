@@ -90,7 +90,7 @@ async fn the_link_secret_is_not_a_hash_of_address_and_code() {
     let gotrue_hash: String = Sha224::digest(format!("{e}{code}")).iter().map(|b| format!("{b:02x}")).collect();
     assert_ne!(token, gotrue_hash);
     assert_eq!(token.len(), 43, "32 random bytes, base64url: {token}");
-    assert_eq!(t.mail_to(&e).text.matches(&token).count() >= 1, true);
+    assert!(t.mail_to(&e).text.contains(&token), "the mail carries the secret");
     // Knowing the address and guessing the code no longer yields a working link or token_hash.
     t.post("/verify").json(json!({"type": "email", "token_hash": gotrue_hash})).send().await.expect_error(403, "otp_expired", "Email link is invalid or has expired");
     let r = t.get(&format!("/verify?token={gotrue_hash}&type=signup")).send().await;
