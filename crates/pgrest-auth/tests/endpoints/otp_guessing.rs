@@ -115,3 +115,31 @@ async fn links_issued_before_the_upgrade_still_verify() {
     let r = t.get(&format!("/verify?token={legacy}&type=signup&redirect_to=http://localhost:3000/welcome")).send().await;
     assert!(r.location().starts_with("http://localhost:3000/welcome#access_token="), "{}", r.location());
 }
+
+#[tokio::test]
+async fn concurrent_guesses_are_all_counted() {
+    let t = Setup::new().autoconfirm(false).start().await;
+    let e = email("race");
+    t.post("/otp").json(json!({"email": e})).send().await.expect(200);
+    let code = t.code_for(&e);
+    let w: Vec<String> = (0..8).map(|n| wrong(&code, n)).collect();
+    // Eight wrong guesses at once from eight addresses: no count is lost.
+    let (r0, r1, r2, r3, r4, r5, r6, r7) = tokio::join!(
+        guess(&t, &e, &w[0], "198.51.100.10"),
+        guess(&t, &e, &w[1], "198.51.100.11"),
+        guess(&t, &e, &w[2], "198.51.100.12"),
+        guess(&t, &e, &w[3], "198.51.100.13"),
+        guess(&t, &e, &w[4], "198.51.100.14"),
+        guess(&t, &e, &w[5], "198.51.100.15"),
+        guess(&t, &e, &w[6], "198.51.100.16"),
+        guess(&t, &e, &w[7], "198.51.100.17"),
+    );
+    for r in [r0, r1, r2, r3, r4, r5, r6, r7] {
+        r.expect_error(403, "otp_expired", "Token has expired or is invalid");
+    }
+    let failures: i32 = t.query_one("SELECT failures FROM auth.otp_address_failures WHERE address_hash = $1", &[&pgrest_auth::tokens::hash_token(&e)]).await.get(0);
+    assert_eq!(failures, 8, "every wrong guess counts against the address");
+    let left: i64 = t.query_one("SELECT count(*) FROM auth.one_time_tokens WHERE relates_to = $1", &[&e]).await.get(0);
+    assert_eq!(left, 0, "burnt at the fifth");
+    guess(&t, &e, &code, "203.0.113.9").await.expect_code(403, "otp_expired");
+}
