@@ -129,12 +129,18 @@ impl Pattern {
         if special && host.is_empty() {
             return Err(format!("{text:?}: an http(s) entry needs a host"));
         }
-        // The URL parser writes an empty http(s) path as `/`.
-        let rest = if rest.is_empty() && special { "/" } else { rest };
+        // A literal host is compared in the parser's form (punycode, dotted IPv4, lower case).
+        let host = if special && !host.contains(['*', '?', '\\']) {
+            url::Host::parse(&host).map_err(|e| format!("{text:?}: {e}"))?.to_string()
+        } else {
+            host
+        };
+        // The URL parser writes an empty http(s) path as `/`, also before a query.
+        let rest = if special && !rest.starts_with('/') { format!("/{rest}") } else { rest.to_string() };
         Ok(Pattern {
             scheme: Glob::compile(scheme, true),
             authority: Some((Glob::compile(&host, true), port.map(|p| Glob::compile(p, false)))),
-            rest: Glob::compile(rest, false),
+            rest: Glob::compile(&rest, false),
         })
     }
 

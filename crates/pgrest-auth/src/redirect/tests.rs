@@ -116,6 +116,16 @@ fn control_characters_and_garbage_are_refused() {
 }
 
 #[test]
+fn literal_hosts_and_paths_are_compared_in_the_parsers_form() {
+    assert!(ok(&["https://app.example.org?next=1"], "https://app.example.org/?next=1"));
+    assert!(ok(&["https://app.example.org?next=1"], "https://app.example.org?next=1"));
+    assert!(ok(&["https://Bücher.example/**"], "https://xn--bcher-kva.example/x"));
+    assert!(ok(&["https://bücher.example/**"], "https://BÜCHER.example/x"));
+    assert!(ok(&["http://127.0.0.1:3000/**"], "http://2130706433:3000/x"));
+    assert!(!ok(&["http://127.0.0.1:3000/**"], "http://127.0.0.2:3000/x"));
+}
+
+#[test]
 fn bad_entries_are_reported() {
     assert!(Pattern::parse("preview.example.com").is_err());
     assert!(Pattern::parse("https:preview.example.com").is_err());
