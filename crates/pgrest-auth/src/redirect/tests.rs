@@ -46,6 +46,21 @@ fn userinfo_is_refused_everywhere() {
 }
 
 #[test]
+fn parser_tricks_are_judged_by_where_a_browser_would_go() {
+    // The WHATWG parser (browsers and the url crate alike) decides the host; the check uses it.
+    assert!(!ok(&["http://localhost:3000*"], "http://localhost:3000\\@evil.net/"), "\\ is / here: a path, and * stops at /");
+    assert!(!ok(&[], "https:/\\evil.net/"));
+    assert!(!ok(&[], "https:evil.net"));
+    assert!(!ok(&[], "//evil.net/"));
+    assert!(!ok(&[], "https://app.example.com%40evil.net/"));
+    assert!(!ok(&[], "https://evil.net\\.app.example.com/"));
+    assert!(!ok(&[], "https://evil.net#@app.example.com/"));
+    assert!(!ok(&[], "https://evil.net?@app.example.com/"));
+    assert!(!ok(&["http://localhost:3000/**"], "http://0x7f.1:3000/"), "127.0.0.1 is not localhost");
+    assert!(ok(&[], "HTTPS://APP.EXAMPLE.COM/x"));
+}
+
+#[test]
 fn scheme_host_and_port_must_match() {
     let p = ["http://localhost:3000/**"];
     assert!(ok(&p, "http://localhost:3000/"));
