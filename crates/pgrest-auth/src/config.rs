@@ -14,7 +14,7 @@ use crate::ratelimit::Limit;
 pub struct AuthConfig {
     /// Where users land after confirming (GoTrue's `SITE_URL`); also the default redirect.
     pub site_url: String,
-    /// Extra allowed redirect targets (`URI_ALLOW_LIST`): exact URLs, or prefixes ending in `*`/`**`.
+    /// Extra allowed redirect targets (`URI_ALLOW_LIST`): URLs with GoTrue's globs (`*`, `**`, `?`).
     pub redirect_allow_list: Vec<String>,
     /// Public URL of this API (`API_EXTERNAL_URL`), for links in emails and the OAuth callback.
     pub external_url: String,
@@ -36,6 +36,11 @@ pub struct AuthConfig {
     pub limits: RateLimits,
     /// Minimum time between two emails to one address (GoTrue's `SMTP_MAX_FREQUENCY`).
     pub email_min_interval: Duration,
+    /// Wrong guesses after which a mailed code is burnt (`AUTH_OTP_MAX_ATTEMPTS`, V-12).
+    pub otp_max_attempts: u32,
+    /// Wrong codes per address per window, counted in the database; beyond them verification
+    /// for the address answers 429 (`AUTH_OTP_FAILURES_PER_ADDRESS`, V-12).
+    pub otp_failures_per_address: Limit,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -92,14 +97,16 @@ impl RateLimits {
         ];
         for (name, slot) in slots {
             let Some(text) = env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else { continue };
-            let parsed = text.split_once('/').and_then(|(max, secs)| Some((max.trim().parse::<u32>().ok()?, secs.trim().parse::<u64>().ok()?)));
-            match parsed {
-                Some((max, secs)) => *slot = Limit { max, per: Duration::from_secs(secs) },
-                None => return Err(invalid(name, format!("{text:?} is not <max>/<seconds>, e.g. 30/300"))),
-            }
+            *slot = parse_limit(text).ok_or_else(|| invalid(name, format!("{text:?} is not <max>/<seconds>, e.g. 30/300")))?;
         }
         Ok(limits)
     }
+}
+
+/// `<max>/<seconds>`, e.g. `30/300`.
+fn parse_limit(text: &str) -> Option<Limit> {
+    let (max, secs) = text.split_once('/')?;
+    Some(Limit { max: max.trim().parse().ok()?, per: Duration::from_secs(secs.trim().parse().ok()?) })
 }
 
 /// A configuration problem, reported at start.
@@ -138,10 +145,17 @@ impl AuthConfig {
         let site_url = get("SITE_URL").unwrap_or_else(|| "http://localhost:3000".to_string());
         let password_policy = PasswordPolicy::from_env_values(get("AUTH_PASSWORD_MIN_LENGTH").as_deref(), get("AUTH_PASSWORD_REQUIRED_CHARACTERS").as_deref())
             .map_err(|e| invalid("AUTH_PASSWORD_MIN_LENGTH", e))?;
+        let redirect_allow_list: Vec<String> = get("URI_ALLOW_LIST")
+            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .unwrap_or_default();
+        for entry in &redirect_allow_list {
+            let pattern = crate::redirect::Pattern::parse(entry).map_err(|e| invalid("URI_ALLOW_LIST", e))?;
+            if pattern.globs_top_level_domain() {
+                tracing::warn!(entry = %entry, "URI_ALLOW_LIST: a glob in the last label of the host (or ** in the host) admits other domains; end the host with a literal label, e.g. https://app.example.com/**");
+            }
+        }
         Ok(AuthConfig {
-            redirect_allow_list: get("URI_ALLOW_LIST")
-                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-                .unwrap_or_default(),
+            redirect_allow_list,
             issuer: get("AUTH_JWT_ISSUER").unwrap_or_else(|| format!("{external_url}/auth/v1")),
             audience: get("AUTH_JWT_AUD").unwrap_or_else(|| "authenticated".to_string()),
             site_url,
@@ -156,28 +170,22 @@ impl AuthConfig {
             otp_ttl: seconds("MAILER_OTP_EXP", 3600)?,
             limits: RateLimits::from_env(env)?,
             email_min_interval: seconds("SMTP_MAX_FREQUENCY", 60)?,
+            otp_max_attempts: match get("AUTH_OTP_MAX_ATTEMPTS") {
+                None => 5,
+                Some(v) => v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| invalid("AUTH_OTP_MAX_ATTEMPTS", format!("{v:?} is not a positive number")))?,
+            },
+            otp_failures_per_address: match get("AUTH_OTP_FAILURES_PER_ADDRESS") {
+                None => Limit { max: 20, per: Duration::from_secs(3600) },
+                Some(v) => parse_limit(&v).ok_or_else(|| invalid("AUTH_OTP_FAILURES_PER_ADDRESS", format!("{v:?} is not <max>/<seconds>, e.g. 20/3600")))?,
+            },
         })
     }
 
-    /// Whether `target` may receive a redirect: the site URL's origin, or an allow-list entry
-    /// (exact, or a prefix pattern ending in `*`). Everything else is refused (S-06).
+    /// Whether `target` may receive a redirect: the site URL's scheme and host, or an allow-list
+    /// entry matched part by part with GoTrue's globs ([`crate::redirect`]). Everything else,
+    /// and anything with userinfo, is refused (S-06).
     pub fn redirect_allowed(&self, target: &str) -> bool {
-        // The URL parser drops tabs and newlines that a Location header cannot carry.
-        if target.chars().any(char::is_control) {
-            return false;
-        }
-        let Ok(url) = url::Url::parse(target) else { return false };
-        if !matches!(url.scheme(), "http" | "https") && !self.redirect_allow_list.iter().any(|p| target.starts_with(p.trim_end_matches('*'))) {
-            return false;
-        }
-        let same_origin = |a: &str| url::Url::parse(a).map(|s| s.origin() == url.origin()).unwrap_or(false);
-        if same_origin(&self.site_url) {
-            return true;
-        }
-        self.redirect_allow_list.iter().any(|pattern| match pattern.strip_suffix('*') {
-            Some(prefix) => target.starts_with(prefix.trim_end_matches('*')),
-            None => target == pattern || target.trim_end_matches('/') == pattern.trim_end_matches('/'),
-        })
+        crate::redirect::allowed(&self.site_url, &self.redirect_allow_list, target)
     }
 
     /// The redirect to use: the requested one when allowed, else the site URL.
@@ -214,13 +222,22 @@ mod tests {
 
     #[test]
     fn redirects_are_checked_against_site_and_allow_list() {
-        let c = config(&[("SITE_URL", "https://app.example.com"), ("URI_ALLOW_LIST", "https://preview.example.com/*,myapp://callback")]);
+        let c = config(&[("SITE_URL", "https://app.example.com"), ("URI_ALLOW_LIST", "https://preview.example.com/**,myapp://callback")]);
         assert!(c.redirect_allowed("https://app.example.com/welcome"));
         assert!(c.redirect_allowed("https://preview.example.com/a/b"));
+        assert!(!c.redirect_allowed("https://preview.example.com.evil.net/a/b"));
+        assert!(!c.redirect_allowed("https://app.example.com@evil.net/"));
         assert!(c.redirect_allowed("myapp://callback"));
         assert!(!c.redirect_allowed("https://evil.example.net/"));
         assert!(!c.redirect_allowed("https://app.example.com.evil.net/"));
         assert!(!c.redirect_allowed("javascript:alert(1)"));
         assert_eq!(c.choose_redirect(Some("https://evil.example.net")), "https://app.example.com");
+    }
+
+    #[test]
+    fn unreadable_allow_list_entries_stop_the_start() {
+        let env = [("URI_ALLOW_LIST".to_string(), "https://ok.example.com/**, preview.example.com".to_string())].into_iter().collect();
+        let err = AuthConfig::from_env(&env, "http://x").unwrap_err();
+        assert_eq!(err.name, "URI_ALLOW_LIST");
     }
 }

@@ -1,5 +1,5 @@
 //! In-memory rate limiting for the auth endpoints: a token bucket per `(bucket, key)` (keys are
-//! client IPs, lower-cased emails, or [`GLOBAL_KEY`]), with bounded memory. Must not block on
+//! client IPs, IPv6 ones by /64, lower-cased emails, or [`GLOBAL_KEY`]), with bounded memory. Must not block on
 //! I/O, must not grow without bound, and must not be mistaken for a global limit.
 //!
 //! **Per-process only.** Counters live in this process's memory: every Lambda instance (and
@@ -177,7 +177,7 @@ impl RateLimiter {
         if interval.is_zero() {
             return Ok(());
         }
-        let entry_key: EntryKey = (bucket, stored_key(key));
+        let entry_key: EntryKey = (bucket, stored_key(&network_key(key)));
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let arrival = entries
             .get(&entry_key)
@@ -230,6 +230,18 @@ impl RateLimiter {
         let threshold = *threshold;
         entries.retain(|_, arrival| *arrival > threshold);
     }
+}
+
+/// IPv6 clients are counted per /64 (one subscriber's allocation: rotating through its 2^64
+/// addresses must not buy fresh buckets); IPv4-mapped IPv6 addresses count as their IPv4
+/// address. Every other key (IPv4 addresses, emails) is itself.
+pub fn network_key(key: &str) -> std::borrow::Cow<'_, str> {
+    let Ok(ip) = key.parse::<std::net::Ipv6Addr>() else { return key.into() };
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return v4.to_string().into();
+    }
+    let prefix = u128::from(ip) & !(u128::from(u64::MAX));
+    format!("{}/64", std::net::Ipv6Addr::from(prefix)).into()
 }
 
 /// The key as stored: itself, or `sha256:<hex>` when long.

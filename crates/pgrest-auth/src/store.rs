@@ -215,7 +215,8 @@ pub async fn create_user<C: GenericClient>(c: &C, new: &NewUser<'_>) -> Result<O
     let Some(row) = row else { return Ok(None) };
     let user = UserRow::from_row(&row)?;
     if let (Some(email), "email") = (new.email, new.provider) {
-        let data = json!({"sub": id.to_string(), "email": email.to_lowercase(), "email_verified": new.confirmed, "phone_verified": false});
+        // A sign-up never proves the address, autoconfirmed or not: only a verification does.
+        let data = json!({"sub": id.to_string(), "email": email.to_lowercase(), "email_verified": false, "phone_verified": false});
         insert_identity(c, id, &id.to_string(), "email", &data).await?;
     }
     Ok(Some(user))
@@ -232,9 +233,10 @@ pub async fn insert_identity<C: GenericClient>(c: &C, user_id: Uuid, provider_id
     Ok(())
 }
 
-/// Hands an unconfirmed account over to a provider identity that vouches for its address
-/// (GoTrue's `RemoveUnconfirmedIdentities`): no password, the identity's metadata, and no other
-/// identity or provider.
+/// Hands an unconfirmed (or unproven) account over to a provider identity that vouches for its
+/// address (GoTrue's `RemoveUnconfirmedIdentities`): no password, the identity's metadata, and no
+/// other identity or provider, not even another identity of the same provider (the caller then
+/// adds the vouching identity).
 pub async fn reset_unconfirmed_account<C: GenericClient>(c: &C, user_id: Uuid, provider: &str, identity_data: &Value) -> Result<(), AuthError> {
     c.execute(
         "UPDATE auth.users SET encrypted_password = NULL, raw_user_meta_data = $2, \
@@ -243,7 +245,7 @@ pub async fn reset_unconfirmed_account<C: GenericClient>(c: &C, user_id: Uuid, p
         &[&user_id, identity_data, &provider],
     )
     .await?;
-    c.execute("DELETE FROM auth.identities WHERE user_id = $1 AND provider <> $2", &[&user_id, &provider]).await?;
+    c.execute("DELETE FROM auth.identities WHERE user_id = $1", &[&user_id]).await?;
     clear_one_time_tokens(c, user_id).await?;
     Ok(())
 }
@@ -306,6 +308,31 @@ pub async fn confirm_email<C: GenericClient>(c: &C, user_id: Uuid) -> Result<(),
     Ok(())
 }
 
+/// Marks the address confirmed without proof of ownership (autoconfirm): sign-in is allowed, but
+/// [`email_proven`] stays false, so no provider identity links into the account by its address.
+pub async fn autoconfirm_email<C: GenericClient>(c: &C, user_id: Uuid) -> Result<(), AuthError> {
+    c.execute("UPDATE auth.users SET email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now() WHERE id = $1", &[&user_id]).await?;
+    Ok(())
+}
+
+/// Whether the user's address was proven by its owner: confirmed, and an identity vouches for
+/// it (`email_verified` true for that address) or, for rows older than that flag, none disowns it.
+/// Autoconfirmed sign-ups and anonymous users' claimed addresses are confirmed but not proven.
+pub async fn email_proven<C: GenericClient>(c: &C, user_id: Uuid) -> Result<bool, AuthError> {
+    let row = c
+        .query_opt(
+            "SELECT u.email_confirmed_at IS NOT NULL AND ( \
+               EXISTS (SELECT 1 FROM auth.identities i WHERE i.user_id = u.id AND lower(i.identity_data->>'email') = lower(u.email) \
+                         AND i.identity_data->>'email_verified' = 'true') \
+               OR NOT EXISTS (SELECT 1 FROM auth.identities i WHERE i.user_id = u.id AND lower(i.identity_data->>'email') = lower(u.email) \
+                         AND i.identity_data->>'email_verified' = 'false')) \
+             FROM auth.users u WHERE u.id = $1",
+            &[&user_id],
+        )
+        .await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?.unwrap_or(false))
+}
+
 /// Stores an email change awaiting confirmation (`email_change_sent_at` is set once the mail is out).
 pub async fn set_email_change<C: GenericClient>(c: &C, user_id: Uuid, new_email: &str) -> Result<(), AuthError> {
     c.execute("UPDATE auth.users SET email_change = lower($2), updated_at = now() WHERE id = $1", &[&user_id, &new_email]).await?;
@@ -313,7 +340,8 @@ pub async fn set_email_change<C: GenericClient>(c: &C, user_id: Uuid, new_email:
 }
 
 /// Applies a pending (or direct) email change; `false` when the address is taken by another user.
-pub async fn apply_email<C: GenericClient>(c: &C, user_id: Uuid, email: &str) -> Result<bool, AuthError> {
+/// `proven`: the address's owner followed a mailed link or code (not an autoconfirmed claim).
+pub async fn apply_email<C: GenericClient>(c: &C, user_id: Uuid, email: &str, proven: bool) -> Result<bool, AuthError> {
     let taken = c
         .query_opt("SELECT 1 FROM auth.users WHERE lower(email) = lower($1) AND id <> $2 AND deleted_at IS NULL", &[&email, &user_id])
         .await?
@@ -333,13 +361,13 @@ pub async fn apply_email<C: GenericClient>(c: &C, user_id: Uuid, email: &str) ->
     .await?;
     let updated = c
         .execute(
-            "UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', lower($2::text), 'email_verified', true), updated_at = now() \
+            "UPDATE auth.identities SET identity_data = identity_data || jsonb_build_object('email', lower($2::text), 'email_verified', $3::bool), updated_at = now() \
              WHERE user_id = $1 AND provider = 'email'",
-            &[&user_id, &email],
+            &[&user_id, &email, &proven],
         )
         .await?;
     if updated == 0 {
-        let data = json!({"sub": user_id.to_string(), "email": email.to_lowercase(), "email_verified": true, "phone_verified": false});
+        let data = json!({"sub": user_id.to_string(), "email": email.to_lowercase(), "email_verified": proven, "phone_verified": false});
         insert_identity(c, user_id, &user_id.to_string(), "email", &data).await?;
     }
     add_provider(c, user_id, "email").await?;

@@ -193,7 +193,8 @@ pub async fn update_user(svc: &NativeAuth, req: &Req) -> Result<http::Response<B
             // GoTrue: only anonymous users may add an address without confirming it (with
             // autoconfirm on); a permanent user always confirms a new address (V-08).
             if svc.config.autoconfirm && who.user.is_anonymous {
-                if !store::apply_email(&tx, user_id, &email).await? {
+                // Confirmed, not proven: no provider identity may link into it by this address.
+                if !store::apply_email(&tx, user_id, &email, false).await? {
                     return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
                 }
             } else {

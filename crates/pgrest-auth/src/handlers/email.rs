@@ -60,7 +60,8 @@ impl LinkKind {
 
 /// The stored hash of a code: hex SHA-224 of (email + code), as GoTrue's `GenerateTokenHash`
 /// derives it, so a code is only valid together with its address and codes mailed by Supabase
-/// before a database was moved here still verify.
+/// before a database was moved here still verify. Links carry a separate secret
+/// ([`crate::otp_guard`]), never this hash.
 fn code_hash(email: &str, code: &str) -> String {
     use sha2::{Digest, Sha224};
     let digest = Sha224::digest(format!("{}{}", email.to_lowercase(), code).as_bytes());
@@ -121,6 +122,18 @@ pub async fn send_link_with<C: GenericClient>(svc: &NativeAuth, c: &C, user: &Us
         .map_err(|retry| AuthError::email_rate_limited(retry.0))?;
     let code = new_otp();
     let stored_hash = code_hash(&address, &code);
+    let token_id: uuid::Uuid = c
+        .query_one(
+            "INSERT INTO auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at) \
+             VALUES ($1, $2, $3::text::auth.one_time_token_type, $4, $5, now(), now()) \
+             ON CONFLICT (user_id, token_type) DO UPDATE SET token_hash = EXCLUDED.token_hash, relates_to = EXCLUDED.relates_to, \
+               created_at = now(), updated_at = now() RETURNING id",
+            &[&uuid::Uuid::new_v4(), &user.id, &kind.token_type(), &stored_hash, &address],
+        )
+        .await?
+        .try_get(0)?;
+    // The link carries its own 256-bit secret, not a hash of the address and the code (V-12).
+    let link_secret = crate::otp_guard::arm(c, token_id).await?;
     let token_hash = match pkce {
         Some(p) => {
             c.execute(
@@ -129,18 +142,10 @@ pub async fn send_link_with<C: GenericClient>(svc: &NativeAuth, c: &C, user: &Us
                 &[&uuid::Uuid::new_v4(), &user.id, &p.challenge, &p.method, &kind.verify_type(), &redirect_to],
             )
             .await?;
-            format!("pkce_{stored_hash}")
+            format!("pkce_{link_secret}")
         }
-        None => stored_hash.clone(),
+        None => link_secret,
     };
-    c.execute(
-        "INSERT INTO auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to, created_at, updated_at) \
-         VALUES ($1, $2, $3::text::auth.one_time_token_type, $4, $5, now(), now()) \
-         ON CONFLICT (user_id, token_type) DO UPDATE SET token_hash = EXCLUDED.token_hash, relates_to = EXCLUDED.relates_to, \
-           created_at = now(), updated_at = now()",
-        &[&uuid::Uuid::new_v4(), &user.id, &kind.token_type(), &stored_hash, &address],
-    )
-    .await?;
     let link = format!(
         "{}/auth/v1/verify?token={}&type={}&redirect_to={}",
         svc.config.external_url,
@@ -307,12 +312,23 @@ enum Verified {
     Code(String),
 }
 
+/// What a verification presents: the link's secret (or GoTrue's `token_hash` of a token issued
+/// before `pgrest-lambda-2`), or the six-digit code with the address it was mailed to.
+enum Proof<'a> {
+    Link(&'a str),
+    Code { address: String, code: &'a str },
+}
+
 /// Consumes a one-time token and signs the user in; with `code_for_pkce` and a `pkce_` token,
-/// issues the flow's auth code instead of a session.
-async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str, code_for_pkce: bool) -> Result<Verified, AuthError> {
-    let (token_hash, pkce) = match token_hash.strip_prefix("pkce_") {
-        Some(hash) => (hash, true),
-        None => (token_hash, false),
+/// issues the flow's auth code instead of a session. A wrong code counts against its token and
+/// its address (V-12) and is committed even though the request fails.
+async fn verify(svc: &NativeAuth, req: &Req, kind: &str, proof: Proof<'_>, code_for_pkce: bool) -> Result<Verified, AuthError> {
+    let (proof, pkce) = match proof {
+        Proof::Link(token) => match token.strip_prefix("pkce_") {
+            Some(secret) => (Proof::Link(secret), true),
+            None => (Proof::Link(token), false),
+        },
+        code => (code, false),
     };
     limit(svc, "verify", &req.ip, svc.config.limits.verify_per_ip)?;
     if kind.is_empty() {
@@ -320,28 +336,33 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str, code_
     }
     let types = token_types_for(kind).ok_or_else(|| AuthError::validation("Unsupported verification type"))?;
     let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
-    let ttl = i64::try_from(svc.config.otp_ttl.as_secs()).unwrap_or(3600);
+    let ttl = svc.config.otp_ttl.as_secs_f64();
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
-    let row = tx
-        .query_opt(
-            "DELETE FROM auth.one_time_tokens WHERE token_hash = $1 AND token_type::text = ANY($2) \
-             RETURNING user_id, token_type::text, relates_to, created_at > now() - make_interval(secs => $3::float8)",
-            &[&token_hash, &types, &(ttl as f64)],
-        )
-        .await?;
-    let Some(row) = row else { return Err(AuthError::otp_expired()) };
-    let user_id: uuid::Uuid = row.try_get(0)?;
-    let token_type: String = row.try_get(1)?;
-    let relates_to: String = row.try_get(2)?;
-    let fresh: bool = row.try_get(3)?;
+    let consumed = match &proof {
+        Proof::Link(secret) => crate::otp_guard::consume_link(&tx, secret, &types, ttl).await?,
+        Proof::Code { address, code } => {
+            let per_address = svc.config.otp_failures_per_address;
+            crate::otp_guard::check_address(&tx, address, per_address).await?;
+            let hash = code_hash(address, code);
+            match crate::otp_guard::consume_code(&tx, address, &hash, &types, svc.config.otp_max_attempts, ttl).await? {
+                Some(consumed) => Some(consumed),
+                None => {
+                    crate::otp_guard::record_failure(&tx, address, &types, svc.config.otp_max_attempts, per_address).await?;
+                    tx.commit().await?;
+                    return Err(AuthError::otp_expired());
+                }
+            }
+        }
+    };
+    let Some(crate::otp_guard::Consumed { user_id, token_type, relates_to, fresh }) = consumed else { return Err(AuthError::otp_expired()) };
     if !fresh {
         tx.commit().await?;
         return Err(AuthError::otp_expired());
     }
     match token_type.as_str() {
         "email_change_token_new" | "email_change_token_current" => {
-            if !store::apply_email(&tx, user_id, &relates_to).await? {
+            if !store::apply_email(&tx, user_id, &relates_to, true).await? {
                 return Err(AuthError::new(422, "email_exists", "A user with this email address has already been registered"));
             }
         }
@@ -375,12 +396,12 @@ async fn verify(svc: &NativeAuth, req: &Req, kind: &str, token_hash: &str, code_
 pub async fn verify_post(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: VerifyBody = req.json()?;
     let kind = body.kind.unwrap_or_default();
-    let (hash, by_link) = match (body.token_hash, body.token, body.email) {
-        (Some(hash), _, _) if !hash.is_empty() => (hash, true),
-        (_, Some(code), Some(email)) if !code.is_empty() => (code_hash(&check_email(&email)?, code.trim()), false),
+    let (proof, by_link) = match (&body.token_hash, &body.token, &body.email) {
+        (Some(hash), _, _) if !hash.is_empty() => (Proof::Link(hash), true),
+        (_, Some(code), Some(email)) if !code.is_empty() => (Proof::Code { address: check_email(email)?, code: code.trim() }, false),
         _ => return Err(AuthError::validation("Verify requires either a token or a token hash")),
     };
-    let verified = verify(svc, req, &kind, &hash, false).await.map_err(|e| {
+    let verified = verify(svc, req, &kind, proof, false).await.map_err(|e| {
         // GoTrue words a dead link differently from a dead code.
         if by_link && e.error_code == "otp_expired" { AuthError::new(403, "otp_expired", "Email link is invalid or has expired") } else { e }
     })?;
@@ -397,7 +418,7 @@ pub async fn verify_get(svc: &NativeAuth, req: &Req) -> http::Response<Bytes> {
     let kind = req.query("type").unwrap_or("").to_string();
     let token = req.query("token").unwrap_or("").to_string();
     let base = target.split('#').next().unwrap_or(&target);
-    let fragment = match verify(svc, req, &kind, &token, true).await {
+    let fragment = match verify(svc, req, &kind, Proof::Link(&token), true).await {
         Ok(Verified::Code(code)) => {
             // PKCE: the client exchanges the code with its verifier (grant_type=pkce).
             let separator = if base.contains('?') { '&' } else { '?' };

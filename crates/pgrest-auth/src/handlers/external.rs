@@ -16,6 +16,7 @@ use crate::issue::new_session;
 use crate::oauth::{hash_state, new_state, pkce, ProviderConfig};
 use crate::request::{json_response, redirect, session_fragment, Req};
 use crate::service::NativeAuth;
+use crate::sessions::{end_sessions, LogoutScope};
 use crate::store::{self, NewUser};
 
 /// Flows older than this are refused (GoTrue allows about ten minutes for the round trip).
@@ -154,7 +155,7 @@ enum Outcome {
     AuthCode(String),
 }
 
-#[allow(clippy::too_many_arguments, reason = "one call site; the flow's parts")]
+#[expect(clippy::too_many_arguments, reason = "one call site; the flow's parts")]
 async fn sign_in_external(
     svc: &NativeAuth,
     req: &Req,
@@ -196,12 +197,19 @@ async fn sign_in_external(
                 (Some(e), true) => store::user_by_email(&tx, e).await?,
                 _ => None,
             };
+            let proven = match &existing {
+                Some(u) => u.confirmed() && store::email_proven(&tx, u.id).await?,
+                None => false,
+            };
             match existing {
-                Some(u) if !u.confirmed() => {
-                    // GoTrue's guard against pre-account takeover: whoever signed this address up
-                    // without confirming it loses the account's password, identities and metadata
-                    // to the provider's verified owner of the address.
+                Some(u) if !proven => {
+                    // GoTrue's guard against pre-account takeover, also for accounts confirmed
+                    // without proof (autoconfirm sign-ups, anonymous users' claimed addresses):
+                    // whoever took this address without proving it loses the account's password,
+                    // identities, metadata and sessions to the provider's verified owner of it.
                     store::reset_unconfirmed_account(&tx, u.id, &provider.name, &identity_data).await?;
+                    let ended = end_sessions(&tx, u.id, None, LogoutScope::Global).await?;
+                    tracing::warn!(user_id = %u.id, provider = %provider.name, ended, "auth: unproven account handed to the provider's verified owner of its address");
                     u.id
                 }
                 Some(u) => u.id,
@@ -226,8 +234,13 @@ async fn sign_in_external(
     };
     store::insert_identity(&tx, user_id, &user.id, &provider.name, &identity_data).await?;
     store::add_provider(&tx, user_id, &provider.name).await?;
-    if email.is_some() && (user.email_verified || svc.config.autoconfirm) {
+    let account = store::user_by_id(&tx, user_id).await?.ok_or_else(|| AuthError::unexpected("user vanished"))?;
+    // The provider proves the account's address only when it vouches for that very address.
+    let vouched = user.email_verified && email.is_some() && account.email.as_deref().map(str::to_lowercase) == email;
+    if vouched {
         store::confirm_email(&tx, user_id).await?;
+    } else if email.is_some() && svc.config.autoconfirm {
+        store::autoconfirm_email(&tx, user_id).await?;
     }
     let account = store::user_by_id(&tx, user_id).await?.ok_or_else(|| AuthError::unexpected("user vanished"))?;
     if account.banned() {

@@ -214,3 +214,25 @@ fn gotrue_defaults() {
     assert_eq!(RetryAfter(Duration::from_secs(2)).as_secs_ceil(), 2);
     assert_eq!(RetryAfter(Duration::ZERO).as_secs_ceil(), 1);
 }
+
+#[test]
+fn ipv6_clients_share_one_bucket_per_64() {
+    let rl = RateLimiter::new(100);
+    let limit = Limit::new(2, Duration::from_secs(300));
+    let now = Instant::now();
+    // One subscriber rotating through addresses of its /64 gets no fresh buckets (V-12).
+    assert!(rl.check_at("verify", "2001:db8:1:2::1", limit, now).is_ok());
+    assert!(rl.check_at("verify", "2001:db8:1:2:aaaa:bbbb:cccc:dddd", limit, now).is_ok());
+    assert!(rl.check_at("verify", "2001:db8:1:2:ffff::7", limit, now).is_err());
+    // The next /64 is another client.
+    assert!(rl.check_at("verify", "2001:db8:1:3::1", limit, now).is_ok());
+    assert_eq!(network_key("2001:db8:1:2:ffff::7"), "2001:db8:1:2::/64");
+    // IPv4 (also written IPv4-mapped) is counted per address; other keys are themselves.
+    assert_eq!(network_key("::ffff:192.0.2.7"), "192.0.2.7");
+    assert_eq!(network_key("192.0.2.7"), "192.0.2.7");
+    assert_eq!(network_key("ada@example.com"), "ada@example.com");
+    assert!(rl.check_at("verify", "192.0.2.7", limit, now).is_ok());
+    assert!(rl.check_at("verify", "::ffff:192.0.2.7", limit, now).is_ok());
+    assert!(rl.check_at("verify", "192.0.2.8", limit, now).is_ok());
+    assert!(rl.check_at("verify", "192.0.2.7", limit, now).is_err());
+}

@@ -14,3 +14,6 @@ mod email_flows;
 mod oauth;
 mod security;
 mod events;
+mod redirects;
+mod otp_guessing;
+mod linking;

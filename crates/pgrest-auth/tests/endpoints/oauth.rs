@@ -27,7 +27,7 @@ async fn setup() -> (FakeProvider, TestAuth) {
 
 /// The browser's trip: our `/authorize` → the provider (as `login_hint`) → back at our callback.
 /// Returns the callback's response.
-async fn browse(t: &TestAuth, fake: &FakeProvider, authorize_query: &str, hint: Option<&str>) -> Reply {
+pub(crate) async fn browse(t: &TestAuth, fake: &FakeProvider, authorize_query: &str, hint: Option<&str>) -> Reply {
     let r = t.get(&format!("/authorize?{authorize_query}")).send().await;
     assert_eq!(r.status, 302, "authorize: {}", String::from_utf8_lossy(&r.body));
     let mut to_provider = r.location();
@@ -105,14 +105,19 @@ async fn github_sign_in_creates_the_user_then_reuses_it() {
 
 #[tokio::test]
 async fn a_verified_provider_address_links_to_the_existing_account() {
-    let (fake, t) = setup().await;
-    let s = t.signup("mona@example.com", PASSWORD).await;
+    // Linking keeps the account when its owner proved the address (here: the sign-up's
+    // confirmation link); see linking.rs for accounts confirmed without proof.
+    let fake = FakeProvider::start(users()).await;
+    let t = Setup::new().oauth(&fake).autoconfirm(false).start().await;
+    t.post("/signup").json(json!({"email": "mona@example.com", "password": PASSWORD})).send().await.expect(200);
+    let r = t.get(&TestAuth::local_path(&t.link_for("mona@example.com"))).send().await;
+    let owner_id = decode_claims(&fragment(&r.location())["access_token"])["sub"].clone();
     let r = browse(&t, &fake, "provider=github", Some("mona")).await;
     let location = r.location();
     assert!(location.starts_with(&format!("{SITE_URL}#access_token=")), "{location}");
     let f = fragment(&location);
     let user = t.get("/user").bearer(&f["access_token"]).send().await.expect(200);
-    assert_eq!(user["id"], s.user_id);
+    assert_eq!(user["id"], owner_id);
     assert_eq!(user["app_metadata"]["providers"], json!(["email", "github"]));
     let providers: Vec<&str> = user["identities"].as_array().unwrap().iter().map(|i| i["provider"].as_str().unwrap()).collect();
     assert_eq!(providers, ["email", "github"]);

@@ -37,6 +37,11 @@ async fn connect(url: &str) -> Client {
     client
 }
 
+/// The versions a full `migrate` records: every pgrest-lambda step up to the current one.
+fn ours() -> Vec<String> {
+    vec!["pgrest-lambda-1".to_string(), AUTH_SCHEMA_VERSION.to_string()]
+}
+
 async fn fresh_client() -> Client {
     connect(&fresh_database()).await
 }
@@ -104,3 +109,4 @@ async fn catalog_fingerprint(client: &Client) -> String {
 mod helpers_and_roles;
 mod lifecycle;
 mod supabase_upgrade;
+mod otp_v2;
