@@ -13,3 +13,4 @@ mod logout;
 mod email_flows;
 mod oauth;
 mod security;
+mod errors;
