@@ -1,22 +1,26 @@
 //! The `auth` schema (Supabase Auth's tables and RLS helpers plus pgrest-lambda's additions):
-//! `migrate` creates or upgrades it from `sql/auth_v1.sql` in one locked transaction, and
-//! `check_schema` tells whether a database has it.
+//! `migrate` creates or upgrades it from `sql/auth_v1.sql` and the `sql/auth_v2_*.sql` steps in
+//! one locked transaction, and `check_schema` tells whether a database has it.
 //!
 //! Must not run implicitly (Lambda start-up only calls `check_schema`, which never changes
-//! anything), and must not drop, rewrite or expose existing auth data: every step is idempotent
-//! and safe on an `auth` schema dumped from Supabase.
+//! anything), and must not drop or expose existing auth data: every step is idempotent and safe
+//! on an `auth` schema dumped from Supabase. The one rewrite is hashing plaintext refresh tokens
+//! in place, after which they keep working.
 
 use tokio_postgres::{Client, GenericClient};
 
 /// The version `migrate` records in `auth.schema_migrations`. Named, not numbered like GoTrue's
 /// timestamps, so the two never collide in a schema both have touched.
-pub const AUTH_SCHEMA_VERSION: &str = "pgrest-lambda-1";
+pub const AUTH_SCHEMA_VERSION: &str = "pgrest-lambda-2";
 
 /// Prefix of every version pgrest-lambda records.
 const VERSION_PREFIX: &str = "pgrest-lambda-";
 
-/// The schema itself; records `AUTH_SCHEMA_VERSION` as its last statement.
+/// The schema itself; records `pgrest-lambda-1` as its last statement.
 const AUTH_V1_SQL: &str = include_str!("../sql/auth_v1.sql");
+
+/// Refresh tokens stored hashed (plaintext ones hashed in place); records `pgrest-lambda-2`.
+const AUTH_V2_TOKENS_SQL: &str = include_str!("../sql/auth_v2_tokens.sql");
 
 /// USAGE / EXECUTE grants for the API roles that exist; run on every `migrate`.
 const AUTH_GRANTS_SQL: &str = include_str!("../sql/auth_grants.sql");
@@ -81,6 +85,7 @@ pub async fn migrate(client: &mut Client) -> Result<(), MigrateError> {
     if before != SchemaStatus::Current {
         tracing::info!(status = ?before, version = AUTH_SCHEMA_VERSION, "applying the auth schema");
         tx.batch_execute(AUTH_V1_SQL).await?;
+        tx.batch_execute(AUTH_V2_TOKENS_SQL).await?;
     }
     tx.batch_execute(AUTH_GRANTS_SQL).await?;
     match read_status(&tx).await? {
@@ -235,18 +240,21 @@ mod tests {
 
     #[test]
     fn sql_records_the_version_constant() {
-        let insert = format!("SELECT '{AUTH_SCHEMA_VERSION}'");
-        assert!(AUTH_V1_SQL.contains(&insert));
-        assert!(AUTH_V1_SQL.trim_end().ends_with(&format!(
-            "WHERE NOT EXISTS (SELECT 1 FROM auth.schema_migrations WHERE version = '{AUTH_SCHEMA_VERSION}');"
-        )));
+        let records = |sql: &str, version: &str| {
+            sql.contains(&format!("SELECT '{version}'"))
+                && sql.trim_end().ends_with(&format!(
+                    "WHERE NOT EXISTS (SELECT 1 FROM auth.schema_migrations WHERE version = '{version}');"
+                ))
+        };
+        assert!(records(AUTH_V1_SQL, "pgrest-lambda-1"));
+        assert!(records(AUTH_V2_TOKENS_SQL, AUTH_SCHEMA_VERSION), "the last step records the current version");
         assert!(AUTH_SCHEMA_VERSION.starts_with(VERSION_PREFIX));
     }
 
     #[test]
     fn sql_has_no_transaction_control() {
         // migrate() owns the transaction; a COMMIT inside the script would end it early.
-        for sql in [AUTH_V1_SQL, AUTH_GRANTS_SQL] {
+        for sql in [AUTH_V1_SQL, AUTH_V2_TOKENS_SQL, AUTH_GRANTS_SQL] {
             for line in sql.lines().map(|l| l.trim().to_ascii_uppercase()) {
                 assert!(
                     !line.starts_with("BEGIN;") && !line.starts_with("COMMIT"),

@@ -18,7 +18,7 @@ async fn fresh_database_goes_from_missing_to_current() {
     assert_eq!(status_message(&status), None);
     assert_eq!(
         versions(&client).await,
-        vec![AUTH_SCHEMA_VERSION.to_string()]
+        our_versions()
     );
 
     let users: Vec<String> = columns(&client, "users")
@@ -233,7 +233,7 @@ async fn second_migrate_is_a_no_op() {
     );
     assert_eq!(
         versions(&client).await,
-        vec![AUTH_SCHEMA_VERSION.to_string()]
+        our_versions()
     );
     assert_eq!(check_schema(&client).await.unwrap(), SchemaStatus::Current);
 }
@@ -253,7 +253,7 @@ async fn concurrent_migrations_both_succeed() {
         result.unwrap();
     }
     assert_eq!(check_schema(a).await.unwrap(), SchemaStatus::Current);
-    assert_eq!(versions(a).await, vec![AUTH_SCHEMA_VERSION.to_string()]);
+    assert_eq!(versions(a).await, our_versions());
 }
 
 /// Re-running the whole script over an existing schema (as on a Supabase dump, where our version
@@ -277,7 +277,7 @@ async fn full_rerun_over_existing_schema_keeps_rows_and_foreign_objects() {
              UPDATE auth.sessions SET refresh_token_counter = 7; \
              CREATE TABLE auth.mfa_factors (id uuid PRIMARY KEY, user_id uuid REFERENCES auth.users ON DELETE CASCADE); \
              INSERT INTO auth.schema_migrations VALUES ('20260121000000'); \
-             DELETE FROM auth.schema_migrations WHERE version = '{AUTH_SCHEMA_VERSION}';",
+             DELETE FROM auth.schema_migrations WHERE version LIKE 'pgrest-lambda-%';",
             Uuid::new_v4()
         ))
         .await
@@ -296,10 +296,7 @@ async fn full_rerun_over_existing_schema_keeps_rows_and_foreign_objects() {
     assert_eq!(check_schema(&client).await.unwrap(), SchemaStatus::Current);
     assert_eq!(
         versions(&client).await,
-        vec![
-            "20260121000000".to_string(),
-            AUTH_SCHEMA_VERSION.to_string()
-        ]
+        [vec!["20260121000000".to_string()], our_versions()].concat()
     );
     let row = client
         .query_one(

@@ -54,6 +54,11 @@ async fn ensure_api_roles(client: &Client) {
     }
 }
 
+/// The versions a fresh migration records: every step's, in order.
+fn our_versions() -> Vec<String> {
+    vec!["pgrest-lambda-1".to_string(), AUTH_SCHEMA_VERSION.to_string()]
+}
+
 async fn versions(client: &Client) -> Vec<String> {
     client
         .query(
