@@ -14,3 +14,4 @@ mod email_flows;
 mod oauth;
 mod security;
 mod errors;
+mod flows;
