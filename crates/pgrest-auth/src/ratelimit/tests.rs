@@ -214,3 +214,20 @@ fn gotrue_defaults() {
     assert_eq!(RetryAfter(Duration::from_secs(2)).as_secs_ceil(), 2);
     assert_eq!(RetryAfter(Duration::ZERO).as_secs_ceil(), 1);
 }
+
+#[test]
+fn a_refund_gives_the_event_back() {
+    let rl = RateLimiter::new(10);
+    let limit = Limit::new(2, Duration::from_secs(3600));
+    let now = Instant::now();
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok());
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok());
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+    rl.refund("mail", "a@b", limit);
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok(), "the refunded event is available again");
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+    // Refunding an unknown key or with a refusing limit changes nothing.
+    rl.refund("mail", "other", limit);
+    rl.refund("mail", "a@b", Limit::new(0, Duration::from_secs(1)));
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+}

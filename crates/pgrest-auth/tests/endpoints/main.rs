@@ -13,5 +13,6 @@ mod logout;
 mod email_flows;
 mod oauth;
 mod security;
-mod errors;
+mod mail_failures;
 mod flows;
+mod errors;
