@@ -255,7 +255,7 @@ describe('email one-time codes (SMTP sink)', () => {
     assert.deepEqual(mail.to, [addr]);
     assert.equal(mail.from, 'noreply@example.com');
     // A new address is signed up by the OTP request: the mail is the sign-up confirmation.
-    assert.equal(mail.subject, 'Confirm Your Signup');
+    assert.equal(mail.subject, 'Confirm Your Email');
     const code = codeIn(mail.text);
     assert.match(code ?? '', /^\d{6}$/, `no code in ${JSON.stringify(mail.text)}`);
     assert.ok(mail.html.includes(code), 'the HTML part carries the same code');

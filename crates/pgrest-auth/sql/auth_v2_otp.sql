@@ -42,10 +42,4 @@ COMMENT ON TABLE auth.otp_address_failures IS 'Auth (pgrest-lambda): wrong one-t
 ALTER TABLE auth.one_time_token_guards ENABLE ROW LEVEL SECURITY;
 ALTER TABLE auth.otp_address_failures ENABLE ROW LEVEL SECURITY;
 
--- ---------------------------------------------------------------------------------------------
--- Record this version last: it is what `check_schema` looks for.
--- ---------------------------------------------------------------------------------------------
-
-INSERT INTO auth.schema_migrations (version)
-SELECT 'pgrest-lambda-2'
-WHERE NOT EXISTS (SELECT 1 FROM auth.schema_migrations WHERE version = 'pgrest-lambda-2');
+-- The version (pgrest-lambda-2) is recorded by auth_v2_tokens.sql, the last step of v2.

@@ -64,6 +64,8 @@ pub struct RateLimits {
     pub email_per_address: Limit,
     pub refresh_per_ip: Limit,
     pub verify_per_ip: Limit,
+    /// `GET /authorize` (each call stores an OAuth flow).
+    pub authorize_per_ip: Limit,
 }
 
 impl Default for RateLimits {
@@ -77,16 +79,17 @@ impl Default for RateLimits {
             email_per_address: Limit { max: 4, per: Duration::from_secs(3600) },
             refresh_per_ip: Limit { max: 150, per: five_min },
             verify_per_ip: Limit { max: 30, per: five_min },
+            authorize_per_ip: Limit { max: 30, per: five_min },
         }
     }
 }
 
 impl RateLimits {
     /// Defaults, each overridable with `AUTH_RATE_LIMIT_<NAME>=<max>/<seconds>` where NAME is
-    /// SIGNUP, PASSWORD_IP, PASSWORD_EMAIL, OTP, EMAIL, REFRESH or VERIFY (e.g. `30/300`).
+    /// SIGNUP, PASSWORD_IP, PASSWORD_EMAIL, OTP, EMAIL, REFRESH, VERIFY or AUTHORIZE (e.g. `30/300`).
     pub fn from_env(env: &HashMap<String, String>) -> Result<RateLimits, AuthConfigError> {
         let mut limits = RateLimits::default();
-        let slots: [(&'static str, &mut Limit); 7] = [
+        let slots: [(&'static str, &mut Limit); 8] = [
             ("AUTH_RATE_LIMIT_SIGNUP", &mut limits.signup_per_ip),
             ("AUTH_RATE_LIMIT_PASSWORD_IP", &mut limits.password_per_ip),
             ("AUTH_RATE_LIMIT_PASSWORD_EMAIL", &mut limits.password_per_email),
@@ -94,6 +97,7 @@ impl RateLimits {
             ("AUTH_RATE_LIMIT_EMAIL", &mut limits.email_per_address),
             ("AUTH_RATE_LIMIT_REFRESH", &mut limits.refresh_per_ip),
             ("AUTH_RATE_LIMIT_VERIFY", &mut limits.verify_per_ip),
+            ("AUTH_RATE_LIMIT_AUTHORIZE", &mut limits.authorize_per_ip),
         ];
         for (name, slot) in slots {
             let Some(text) = env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) else { continue };
@@ -210,6 +214,8 @@ mod tests {
     fn rate_limits_are_configurable() {
         let c = config(&[("AUTH_RATE_LIMIT_PASSWORD_IP", "1000/60")]);
         assert_eq!(c.limits.password_per_ip, Limit { max: 1000, per: Duration::from_secs(60) });
+        assert_eq!(config(&[]).limits.authorize_per_ip, Limit { max: 30, per: Duration::from_secs(300) });
+        assert_eq!(config(&[("AUTH_RATE_LIMIT_AUTHORIZE", "5/60")]).limits.authorize_per_ip, Limit { max: 5, per: Duration::from_secs(60) });
         let env = [("AUTH_RATE_LIMIT_OTP".to_string(), "lots".to_string())].into_iter().collect();
         assert!(AuthConfig::from_env(&env, "http://x").is_err());
     }

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 pub const API_VERSION_HEADER: &str = "x-supabase-api-version";
 pub const API_VERSION_2024: &str = "2024-01-01";
+/// GoTrue names the error code in this header too, so clients and logs need not parse the body.
+pub const ERROR_CODE_HEADER: &str = "x-sb-error-code";
 
 /// An auth failure as the client sees it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,6 +114,12 @@ impl AuthError {
         if versioned {
             headers.insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION_2024));
         }
+        // As GoTrue's error handler: on every HTTP error, not on OAuth-style ones, and (its quirk)
+        // not on weak_password in the 2024-01-01 format.
+        let weak_versioned = versioned && !self.weak_reasons.is_empty();
+        if !self.oauth_style && !weak_versioned {
+            headers.insert(ERROR_CODE_HEADER, HeaderValue::from_static(self.error_code));
+        }
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 headers.insert(header::RETRY_AFTER, v);
@@ -154,6 +162,26 @@ mod tests {
         let e = AuthError::invalid_credentials();
         assert_eq!(body(&e, true), json!({"code": "invalid_credentials", "message": "Invalid login credentials"}));
         assert_eq!(body(&e, false), json!({"code": 400, "error_code": "invalid_credentials", "msg": "Invalid login credentials"}));
+    }
+
+    fn code_header(e: &AuthError, versioned: bool) -> Option<String> {
+        let mut h = http::HeaderMap::new();
+        if versioned {
+            h.insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION_2024));
+        }
+        e.to_response(&h).headers().get(ERROR_CODE_HEADER).map(|v| v.to_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn error_code_header_where_gotrue_sets_it() {
+        for versioned in [true, false] {
+            assert_eq!(code_header(&AuthError::invalid_credentials(), versioned).as_deref(), Some("invalid_credentials"));
+            assert_eq!(code_header(&AuthError::unexpected("boom"), versioned).as_deref(), Some("unexpected_failure"));
+            assert_eq!(code_header(&AuthError::oauth(400, "invalid_grant", "no"), versioned), None);
+        }
+        let weak = AuthError::weak_password("Password should be at least 6 characters.", vec!["length"]);
+        assert_eq!(code_header(&weak, false).as_deref(), Some("weak_password"));
+        assert_eq!(code_header(&weak, true), None);
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub async fn session_body<C: GenericClient>(svc: &NativeAuth, c: &C, user: &User
 pub async fn new_session<C: GenericClient>(svc: &NativeAuth, c: &C, user: &UserRow, method: &str, ip: &str, user_agent: Option<&str>) -> Result<Value, AuthError> {
     store::record_sign_in(c, user.id).await?;
     let session_id = sessions::create_session(c, user.id, Some(ip), user_agent, method).await?;
-    let refresh = sessions::insert_refresh_token(c, session_id, user.id, None).await?;
+    let refresh = sessions::insert_refresh_token(c, &svc.signer, session_id, user.id, None).await?;
     let user = store::user_by_id(c, user.id).await?.ok_or_else(|| AuthError::unexpected("user vanished during sign-in"))?;
     tracing::info!(user_id = %user.id, session_id = %session_id, method, "auth: signed in");
     session_body(svc, c, &user, session_id, &refresh, method).await

@@ -1,10 +1,11 @@
 //! The `auth` schema (Supabase Auth's tables and RLS helpers plus pgrest-lambda's additions):
-//! `migrate` creates or upgrades it from `sql/auth_v1.sql` and `sql/auth_v2_otp.sql` in one locked transaction, and
-//! `check_schema` tells whether a database has it.
+//! `migrate` creates or upgrades it from `sql/auth_v1.sql` and the `sql/auth_v2_*.sql` steps in
+//! one locked transaction, and `check_schema` tells whether a database has it.
 //!
 //! Must not run implicitly (Lambda start-up only calls `check_schema`, which never changes
-//! anything), and must not drop, rewrite or expose existing auth data: every step is idempotent
-//! and safe on an `auth` schema dumped from Supabase.
+//! anything), and must not drop or expose existing auth data: every step is idempotent and safe
+//! on an `auth` schema dumped from Supabase. The one rewrite is hashing plaintext refresh tokens
+//! in place, after which they keep working.
 
 use tokio_postgres::{Client, GenericClient};
 
@@ -15,11 +16,15 @@ pub const AUTH_SCHEMA_VERSION: &str = "pgrest-lambda-2";
 /// Prefix of every version pgrest-lambda records.
 const VERSION_PREFIX: &str = "pgrest-lambda-";
 
-/// The schema itself (records `pgrest-lambda-1`).
+/// The schema itself; records `pgrest-lambda-1` as its last statement.
 const AUTH_V1_SQL: &str = include_str!("../sql/auth_v1.sql");
 
-/// One-time-token guessing limits (V-12), applied after v1; records `AUTH_SCHEMA_VERSION` last.
+/// One-time-token guessing limits (V-12), the first part of v2; records nothing.
 const AUTH_V2_OTP_SQL: &str = include_str!("../sql/auth_v2_otp.sql");
+
+/// Refresh tokens stored hashed (plaintext ones hashed in place), the last part of v2; records
+/// `pgrest-lambda-2`.
+const AUTH_V2_TOKENS_SQL: &str = include_str!("../sql/auth_v2_tokens.sql");
 
 /// USAGE / EXECUTE grants for the API roles that exist; run on every `migrate`.
 const AUTH_GRANTS_SQL: &str = include_str!("../sql/auth_grants.sql");
@@ -87,6 +92,7 @@ pub async fn migrate(client: &mut Client) -> Result<(), MigrateError> {
         tracing::info!(status = ?before, version = AUTH_SCHEMA_VERSION, "applying the auth schema");
         tx.batch_execute(AUTH_V1_SQL).await?;
         tx.batch_execute(AUTH_V2_OTP_SQL).await?;
+        tx.batch_execute(AUTH_V2_TOKENS_SQL).await?;
     }
     tx.batch_execute(AUTH_GRANTS_SQL).await?;
     match read_status(&tx).await? {
@@ -241,18 +247,22 @@ mod tests {
 
     #[test]
     fn sql_records_the_version_constant() {
-        let insert = format!("SELECT '{AUTH_SCHEMA_VERSION}'");
-        assert!(AUTH_V2_OTP_SQL.contains(&insert));
-        assert!(AUTH_V2_OTP_SQL.trim_end().ends_with(&format!(
-            "WHERE NOT EXISTS (SELECT 1 FROM auth.schema_migrations WHERE version = '{AUTH_SCHEMA_VERSION}');"
-        )));
+        let records = |sql: &str, version: &str| {
+            sql.contains(&format!("SELECT '{version}'"))
+                && sql.trim_end().ends_with(&format!(
+                    "WHERE NOT EXISTS (SELECT 1 FROM auth.schema_migrations WHERE version = '{version}');"
+                ))
+        };
+        assert!(records(AUTH_V1_SQL, "pgrest-lambda-1"));
+        assert!(records(AUTH_V2_TOKENS_SQL, AUTH_SCHEMA_VERSION), "the last step records the current version");
+        assert!(!AUTH_V2_OTP_SQL.contains("schema_migrations"), "only the last step records the version");
         assert!(AUTH_SCHEMA_VERSION.starts_with(VERSION_PREFIX));
     }
 
     #[test]
     fn sql_has_no_transaction_control() {
         // migrate() owns the transaction; a COMMIT inside the script would end it early.
-        for sql in [AUTH_V1_SQL, AUTH_V2_OTP_SQL, AUTH_GRANTS_SQL] {
+        for sql in [AUTH_V1_SQL, AUTH_V2_OTP_SQL, AUTH_V2_TOKENS_SQL, AUTH_GRANTS_SQL] {
             for line in sql.lines().map(|l| l.trim().to_ascii_uppercase()) {
                 assert!(
                     !line.starts_with("BEGIN;") && !line.starts_with("COMMIT"),

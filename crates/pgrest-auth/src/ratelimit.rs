@@ -198,6 +198,18 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Takes back one event `check` counted for `(bucket, key)` under `limit`, for an event that
+    /// did not happen after all (a mail the server failed to send), so it costs the user nothing.
+    pub fn refund(&self, bucket: &'static str, key: &str, limit: Limit) {
+        let Some(interval) = limit.per.checked_div(limit.max) else { return };
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(arrival) = entries.get_mut(&(bucket, stored_key(key))) {
+            if let Some(earlier) = arrival.checked_sub(interval) {
+                *arrival = earlier;
+            }
+        }
+    }
+
     /// Number of keys currently remembered (never more than `max_keys`).
     pub fn len(&self) -> usize {
         self.entries

@@ -1,6 +1,7 @@
 //! How runners turn auth on: `AUTH_PROVIDER` = `native` (must start), `none` (off), or unset
 //! (native when the auth schema is present, otherwise off with a warning naming the fix).
-//! Picks the mailer: the runner's (dev capture), else SMTP from the environment, else none.
+//! Picks the mailer: the runner's (dev capture), else SMTP from the environment, else none (only
+//! with confirmation off: confirming needs mail).
 //!
 //! Must not run migrations; `pgrest-lambda migrate-auth` and `dev` do that explicitly (V-22).
 
@@ -29,7 +30,13 @@ impl Mailer for NoMailer {
     }
 }
 
-/// Builds and installs the native auth service according to `AUTH_PROVIDER`.
+/// Why confirmation without a mailer refuses to start: every sign-up would fail.
+pub const NO_MAILER: &str = "email confirmation is on (MAILER_AUTOCONFIRM is not true) but no mailer is configured, \
+     so every sign-up would fail: set SMTP_HOST (and SMTP_ADMIN_EMAIL) to send auth email, \
+     or MAILER_AUTOCONFIRM=true to sign users up without confirming their address";
+
+/// Builds and installs the native auth service according to `AUTH_PROVIDER`. Refuses to start
+/// when email confirmation is on and no mailer is configured ([`NO_MAILER`]).
 /// `mailer` overrides the environment's choice (dev passes a capture mailer).
 pub async fn install_from_env(app: &App, env: &HashMap<String, String>, default_external_url: &str, mailer: Option<Arc<dyn Mailer>>) -> Result<AuthSetup, AuthStartError> {
     let provider = env.get("AUTH_PROVIDER").map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty());
@@ -47,6 +54,7 @@ pub async fn install_from_env(app: &App, env: &HashMap<String, String>, default_
         },
     };
     match NativeAuth::from_env(app, env, default_external_url, mailer).await {
+        Ok(service) if kind == "none" && !service.config().autoconfirm => Err(AuthStartError::Config(NO_MAILER.to_string())),
         Ok(service) => {
             service.install(app);
             Ok(AuthSetup::Installed { mailer: kind })

@@ -1,7 +1,9 @@
 //! Access tokens and keys: signs user access tokens HS256 (with `JWT_SECRET`) or ES256 (with the
 //! first key of `AUTH_JWT_SIGNING_KEYS`, a JSON array of private P-256 JWKs); publishes every
 //! configured key's public half as the JWKS so rotated-out keys keep verifying (overlap).
-//! Also mints opaque refresh tokens.
+//! Also mints opaque refresh tokens: an HMAC, under a key derived from `JWT_SECRET`, of the
+//! session and the stored hash of the token it replaces, so the database keeps only hashes yet the
+//! active token of a session can be recomputed (GoTrue's parent-of-active answer).
 //!
 //! Must not verify tokens (the core `JwtKeys` does, for REST and auth alike) or expose private keys.
 
@@ -22,11 +24,13 @@ struct EcKey {
     y: String,
 }
 
-/// Signs access tokens.
+/// Signs access tokens and derives refresh tokens.
 pub struct Signer {
     hs256: EncodingKey,
     /// The first key signs; all are published.
     ec: Vec<EcKey>,
+    /// HMAC key for refresh tokens, derived from `JWT_SECRET` (never the secret itself).
+    refresh_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Signer {
@@ -49,7 +53,16 @@ impl Signer {
                 ec.push(ec_key_from_jwk(&key)?);
             }
         }
-        Ok(Signer { hs256: EncodingKey::from_secret(jwt_secret.as_bytes()), ec })
+        let refresh_key = hmac_sha256(jwt_secret.as_bytes(), &[b"pgrest-lambda refresh token key"]);
+        Ok(Signer { hs256: EncodingKey::from_secret(jwt_secret.as_bytes()), ec, refresh_key })
+    }
+
+    /// The refresh token of `session_id` whose parent's stored hash is `parent_hash` (`None` for
+    /// a session's first token): 32 bytes, base64url, the same shape as a random token. The same
+    /// inputs always give the same token, so the database needs only `hash_token` of it.
+    pub fn refresh_token(&self, session_id: uuid::Uuid, parent_hash: Option<&str>) -> String {
+        let parent = parent_hash.unwrap_or("");
+        URL_SAFE_NO_PAD.encode(hmac_sha256(&self.refresh_key, &[b"refresh\0", session_id.as_bytes(), b"\0", parent.as_bytes()]))
     }
 
     /// `true` when user tokens are signed asymmetrically.
@@ -118,9 +131,22 @@ pub fn generate_signing_jwk(kid: &str) -> Result<Value, String> {
     Err("could not generate a P-256 key".to_string())
 }
 
-/// An opaque refresh token: 32 random bytes, base64url (never a JWT, never a provider token; V-07).
-pub fn new_refresh_token() -> String {
-    random_token(32)
+/// HMAC-SHA-256 of the concatenated `parts` under `key`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::Mac as _;
+    // HMAC takes keys of any length; the error arm cannot happen.
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key) else { return [0; 32] };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+/// Whether `token` has a shape a refresh token of ours (or a legacy GoTrue one, 12 lower-case
+/// letters and digits) can have: 32 bytes base64url. Anything else is refused before any lookup.
+pub fn plausible_refresh_token(token: &str) -> bool {
+    let legacy = token.len() == 12 && token.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    legacy || (token.len() == 43 && URL_SAFE_NO_PAD.decode(token).is_ok_and(|b| b.len() == 32))
 }
 
 /// `n` random bytes, base64url.
@@ -148,12 +174,14 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "auth-test-secret-auth-test-secret-0000";
+    /// 2100-01-01: core refuses tokens without `exp`.
+    const EXP: u64 = 4_102_444_800;
 
     #[test]
     fn es256_tokens_verify_with_core_keys_and_jwks_has_no_private_part() {
         let jwk = generate_signing_jwk("k1").unwrap();
         let signer = Signer::new(SECRET, Some(&Value::Array(vec![jwk.clone()]).to_string())).unwrap();
-        let token = signer.sign(&json!({"sub": "u", "role": "authenticated"})).unwrap();
+        let token = signer.sign(&json!({"sub": "u", "role": "authenticated", "exp": EXP})).unwrap();
         let jwks = signer.jwks();
         assert!(jwks["keys"][0].get("d").is_none());
         let public = pgrest_core::config::parse_ec_keys(&jwks.to_string()).unwrap();
@@ -166,10 +194,10 @@ mod tests {
         let old = generate_signing_jwk("old").unwrap();
         let new = generate_signing_jwk("new").unwrap();
         let before = Signer::new(SECRET, Some(&json!([old.clone()]).to_string())).unwrap();
-        let old_token = before.sign(&json!({"sub": "u1"})).unwrap();
+        let old_token = before.sign(&json!({"sub": "u1", "exp": EXP})).unwrap();
         // Rotation: the new key first (it signs), the old one still published.
         let after = Signer::new(SECRET, Some(&json!([new, old]).to_string())).unwrap();
-        let new_token = after.sign(&json!({"sub": "u2"})).unwrap();
+        let new_token = after.sign(&json!({"sub": "u2", "exp": EXP})).unwrap();
         assert_eq!(jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
         let jwks = after.jwks();
         assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
@@ -187,7 +215,7 @@ mod tests {
     fn hs256_when_no_keys() {
         let signer = Signer::new(SECRET, None).unwrap();
         assert!(!signer.asymmetric());
-        let token = signer.sign(&json!({"sub": "u"})).unwrap();
+        let token = signer.sign(&json!({"sub": "u", "exp": EXP})).unwrap();
         assert_eq!(pgrest_core::JwtKeys::new(SECRET, None).verify(&token).unwrap()["sub"], "u");
         assert_eq!(signer.jwks(), json!({"keys": []}));
     }
@@ -203,6 +231,28 @@ mod tests {
     fn otp_and_hash_shapes() {
         assert_eq!(new_otp().len(), 6);
         assert_eq!(hash_token("abc").len(), 64);
-        assert_ne!(new_refresh_token(), new_refresh_token());
+    }
+
+    #[test]
+    fn refresh_tokens_are_derived_per_session_and_parent() {
+        let signer = Signer::new(SECRET, None).unwrap();
+        let (s1, s2) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        let first = signer.refresh_token(s1, None);
+        assert!(plausible_refresh_token(&first), "{first}");
+        assert_eq!(first, signer.refresh_token(s1, None), "recomputable");
+        let child = signer.refresh_token(s1, Some(&hash_token(&first)));
+        assert_ne!(child, first);
+        assert_ne!(signer.refresh_token(s2, None), first);
+        let other = Signer::new("another-secret-another-secret-another", None).unwrap();
+        assert_ne!(other.refresh_token(s1, None), first, "keyed by the secret");
+    }
+
+    #[test]
+    fn refresh_token_shapes() {
+        assert!(plausible_refresh_token("abcdefghij12"), "GoTrue's legacy tokens");
+        assert!(plausible_refresh_token(&random_token(32)));
+        for bad in ["", "short", "ABCDEFGHIJ12", "abcdefghij1!", &random_token(31), &random_token(33), &hash_token("x"), "a.b.c"] {
+            assert!(!plausible_refresh_token(bad), "{bad}");
+        }
     }
 }

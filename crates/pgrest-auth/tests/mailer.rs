@@ -32,7 +32,7 @@ fn data() -> TemplateData {
 #[test]
 fn every_template_has_its_subject_link_and_code() {
     let expected = [
-        (Template::Confirmation, "Confirm Your Signup"),
+        (Template::Confirmation, "Confirm Your Email"),
         (Template::MagicLink, "Your Magic Link"),
         (Template::Recovery, "Reset Your Password"),
         (Template::EmailChange, "Confirm Email Change"),
@@ -141,7 +141,7 @@ fn overrides_from_a_directory() {
     let o = TemplateOverrides::from_dir(dir.path()).unwrap();
 
     let (subject, html, text) = o.render(Template::Confirmation, &data());
-    assert_eq!(subject, "Confirm Your Signup");
+    assert_eq!(subject, "Confirm Your Email");
     assert_eq!(html, format!("<p>Welcome user@example.com: <a href=\"{}\">go</a></p>", LINK.replace('&', "&amp;")));
     assert_eq!(text, format!("Welcome user@example.com: {LINK}"));
 
@@ -358,7 +358,7 @@ async fn smtp_mailer_sends_multipart_alternative() {
     assert!(t.commands.iter().any(|c| c == "RCPT TO:<user@example.com>"), "{:?}", t.commands);
     assert!(!t.commands.iter().any(|c| c.starts_with("AUTH")), "no credentials, no AUTH");
     let data = &t.data;
-    assert!(data.contains("Subject: Confirm Your Signup\r\n"), "{data}");
+    assert!(data.contains("Subject: Confirm Your Email\r\n"), "{data}");
     assert!(data.lines().any(|l| l.starts_with("To: ") && l.contains("user@example.com")), "{data}");
     assert!(data.lines().any(|l| l.starts_with("From: ") && l.contains("noreply@example.com")), "{data}");
     assert!(data.contains("Message-ID: <"), "{data}");

@@ -117,6 +117,30 @@ fn forged_signature_is_refused() {
 }
 
 #[test]
+fn tokens_without_exp_are_refused() {
+    let keys = JwtKeys::new(TEST_SECRET, None);
+    let forever_service = keys.sign(&json!({ "role": "service_role" })).unwrap();
+    let forever_user = keys.sign(&json!({ "role": "authenticated", "sub": USER_SUB })).unwrap();
+    // As the apikey alone.
+    let mut event = fixture("authorizer-anon.json");
+    event["headers"]["apikey"] = json!(forever_service);
+    event["multiValueHeaders"]["apikey"] = json!([forever_service]);
+    assert_eq!(authorizer().decide(&event), Err(Unauthorized));
+    // As the bearer next to a valid apikey, REST and HTTP API 2.0 alike.
+    let mut event = fixture("authorizer-valid-user.json");
+    event["headers"]["Authorization"] = json!(format!("Bearer {forever_user}"));
+    assert_eq!(authorizer().decide(&event), Err(Unauthorized));
+    let mut event = fixture("authorizer-http-v2-user.json");
+    event["headers"]["authorization"] = json!(format!("Bearer {forever_user}"));
+    assert_eq!(authorizer().decide(&event).unwrap()["isAuthorized"], false);
+    // The same claims with an `exp` pass.
+    let mut event = fixture("authorizer-valid-user.json");
+    let user = keys.sign(&json!({ "role": "authenticated", "sub": USER_SUB, "exp": 4102444800u64 })).unwrap();
+    event["headers"]["Authorization"] = json!(format!("Bearer {user}"));
+    assert_eq!(authorizer().decide(&event).unwrap()["principalId"], USER_SUB);
+}
+
+#[test]
 fn an_invalid_bearer_is_not_rescued_by_a_valid_apikey() {
     let mut event = fixture("authorizer-valid-user.json");
     event["headers"]["Authorization"] = json!("Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl");

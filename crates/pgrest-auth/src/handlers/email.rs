@@ -163,7 +163,9 @@ pub async fn send_link_with<C: GenericClient>(svc: &NativeAuth, c: &C, user: &Us
         redirect_to: Some(redirect_to.to_string()),
     };
     let email = build(kind.template(), &address, &data);
-    svc.mailer.send(email).await.map_err(|e| match e {
+    // Nothing sent: the caller's rollback undoes the rows, the refund the per-address count.
+    let sent = svc.mailer.send(email).await.inspect_err(|_| svc.limiter.refund("email_sent", &address, svc.config.limits.email_per_address));
+    sent.map_err(|e| match e {
         // GoTrue's answer when the mailer refuses the address: the client's mistake, not ours.
         crate::mailer::MailError::InvalidAddress { role: "recipient", .. } => {
             AuthError::new(400, "email_address_invalid", format!("Email address {address:?} is invalid"))

@@ -35,7 +35,17 @@ fn callback_uri(svc: &NativeAuth) -> String {
     format!("{}/auth/v1/callback", svc.config.external_url)
 }
 
+/// Expired flows one `/authorize` deletes at most (more than it adds, so the table shrinks back).
+const FLOW_PURGE_BATCH: i64 = 100;
+
+/// Age past which no flow can still be used: an OAuth round trip or an email link's lifetime,
+/// plus the time to exchange the auth code.
+fn flow_max_age(svc: &NativeAuth) -> f64 {
+    FLOW_TTL_SECS.max(svc.config.otp_ttl.as_secs_f64()) + AUTH_CODE_TTL_SECS
+}
+
 pub async fn authorize(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
+    super::limit(svc, "authorize", &req.ip, svc.config.limits.authorize_per_ip)?;
     let name = req.query("provider").unwrap_or("");
     let provider = provider(svc, name)?;
     let redirect_to = svc.config.choose_redirect(req.query("redirect_to"));
@@ -52,6 +62,12 @@ pub async fn authorize(svc: &NativeAuth, req: &Req) -> Result<http::Response<Byt
     };
     let (state, state_hash) = new_state();
     let conn = svc.db.connection().await?;
+    conn.execute(
+        "DELETE FROM auth.flow_state WHERE id IN (SELECT id FROM auth.flow_state WHERE created_at < now() - make_interval(secs => $1) \
+         LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        &[&flow_max_age(svc), &FLOW_PURGE_BATCH],
+    )
+    .await?;
     conn.execute(
         "INSERT INTO auth.flow_state (id, provider_type, code_challenge, code_challenge_method, authentication_method, redirect_to, state_hash, created_at, updated_at) \
          VALUES ($1, $2, coalesce($3, ''), $4::text::auth.code_challenge_method, 'oauth', $5, $6, now(), now())",

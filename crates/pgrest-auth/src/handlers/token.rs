@@ -14,6 +14,7 @@ use crate::request::{json_response, Req};
 use crate::service::NativeAuth;
 use crate::sessions::{rotate, session_method, Refresh};
 use crate::store;
+use crate::tokens::plausible_refresh_token;
 
 pub async fn token(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     match req.query("grant_type") {
@@ -77,10 +78,11 @@ struct RefreshBody {
 async fn refresh_grant(svc: &NativeAuth, req: &Req) -> Result<http::Response<Bytes>, AuthError> {
     let body: RefreshBody = req.json()?;
     limit(svc, "token_refresh", &req.ip, svc.config.limits.refresh_per_ip)?;
-    let token = body.refresh_token.filter(|t| !t.is_empty()).ok_or_else(|| AuthError::oauth(400, "invalid_request", "refresh_token required"))?;
+    // GoTrue refuses what cannot be a refresh token by its shape (missing included) before any lookup.
+    let token = body.refresh_token.filter(|t| plausible_refresh_token(t)).ok_or_else(|| AuthError::validation("Refresh token is not valid"))?;
     let mut conn = svc.db.connection().await?;
     let tx = conn.transaction().await?;
-    let outcome = rotate(&tx, &token, svc.config.refresh_reuse_interval).await?;
+    let outcome = rotate(&tx, &svc.signer, &token, svc.config.refresh_reuse_interval).await?;
     let (user_id, session_id, refresh) = match outcome {
         Refresh::Rotated { user_id, session_id, token } | Refresh::ParentOfActive { user_id, session_id, token } => (user_id, session_id, token),
         Refresh::Reused => {

@@ -36,10 +36,11 @@ impl Template {
         }
     }
 
-    /// The subject used when none is configured (GoTrue's defaults).
+    /// The subject used when none is configured: GoTrue's defaults up to v2.189 (`templatemailer.go`;
+    /// v2.190 reworded all five).
     pub fn default_subject(self) -> &'static str {
         match self {
-            Template::Confirmation => "Confirm Your Signup",
+            Template::Confirmation => "Confirm Your Email",
             Template::MagicLink => "Your Magic Link",
             Template::Recovery => "Reset Your Password",
             Template::EmailChange => "Confirm Email Change",

@@ -236,3 +236,20 @@ fn ipv6_clients_share_one_bucket_per_64() {
     assert!(rl.check_at("verify", "192.0.2.8", limit, now).is_ok());
     assert!(rl.check_at("verify", "192.0.2.7", limit, now).is_err());
 }
+
+#[test]
+fn a_refund_gives_the_event_back() {
+    let rl = RateLimiter::new(10);
+    let limit = Limit::new(2, Duration::from_secs(3600));
+    let now = Instant::now();
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok());
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok());
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+    rl.refund("mail", "a@b", limit);
+    assert!(rl.check_at("mail", "a@b", limit, now).is_ok(), "the refunded event is available again");
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+    // Refunding an unknown key or with a refusing limit changes nothing.
+    rl.refund("mail", "other", limit);
+    rl.refund("mail", "a@b", Limit::new(0, Duration::from_secs(1)));
+    assert!(rl.check_at("mail", "a@b", limit, now).is_err());
+}

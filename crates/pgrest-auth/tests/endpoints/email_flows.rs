@@ -222,7 +222,7 @@ async fn resend_sends_the_confirmation_again() {
     assert_eq!(r.expect(200), json!({}));
     let sent: Vec<_> = t.mailer.messages().into_iter().filter(|m| m.to == e).collect();
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1].subject, "Confirm Your Signup");
+    assert_eq!(sent[1].subject, "Confirm Your Email");
     let second = t.code_for(&e);
     if first != second {
         t.post("/verify").json(json!({"type": "signup", "email": e, "token": first})).send().await.expect_code(403, "otp_expired");

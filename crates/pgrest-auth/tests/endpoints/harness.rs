@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use pgrest_auth::NativeAuth;
 use pgrest_auth::config::AuthConfig;
-use pgrest_auth::mailer::{CaptureMailer, Email};
+use pgrest_auth::mailer::{CaptureMailer, Email, MailError, MailFuture, Mailer};
 use pgrest_auth::oauth::ProviderConfig;
 use pgrest_auth::password::KdfParams;
 use pgrest_auth::ratelimit::Limit;
@@ -125,10 +125,34 @@ impl Setup {
 /// The limit that never refuses (`per` zero).
 pub const UNLIMITED: Limit = Limit { max: 1, per: Duration::ZERO };
 
+/// The test mailer: captures every message, or fails every send while `down` is set (an SMTP
+/// server that refuses connections).
+#[derive(Debug, Default)]
+pub struct SwitchMailer {
+    pub capture: CaptureMailer,
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+impl Mailer for SwitchMailer {
+    fn send<'a>(&'a self, email: Email) -> MailFuture<'a> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(async { Err(MailError::Transport("connection refused (test: mail server down)".to_string())) });
+        }
+        self.capture.send(email)
+    }
+}
+
+impl std::ops::Deref for SwitchMailer {
+    type Target = CaptureMailer;
+    fn deref(&self) -> &CaptureMailer {
+        &self.capture
+    }
+}
+
 /// A running test service.
 pub struct TestAuth {
     pub app: App,
-    pub mailer: Arc<CaptureMailer>,
+    pub mailer: Arc<SwitchMailer>,
     pub admin: tokio_postgres::Client,
     pub anon_key: String,
 }
@@ -212,7 +236,7 @@ async fn start(setup: Setup) -> TestAuth {
 
     let config = core_config(&superuser_url, &setup.core_env);
     let app = App::new(config).await.expect("app");
-    let mailer = Arc::new(CaptureMailer::new());
+    let mailer = Arc::new(SwitchMailer::default());
     // The auth store connects as the owner of the auth tables (they have row-level security on),
     // the REST side as `authenticator`, as `pgrest-lambda dev` sets them up.
     let native = if setup.via_from_env {
@@ -231,6 +255,7 @@ async fn start(setup: Setup) -> TestAuth {
             &mut l.email_per_address,
             &mut l.refresh_per_ip,
             &mut l.verify_per_ip,
+            &mut l.authorize_per_ip,
         ] {
             *limit = UNLIMITED;
         }
@@ -414,6 +439,11 @@ impl TestAuth {
     /// The last mail to `to`.
     pub fn mail_to(&self, to: &str) -> Email {
         self.mailer.last_to(to).unwrap_or_else(|| panic!("no mail to {to}; mails: {:?}", self.mailer.messages().iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>()))
+    }
+
+    /// Every send fails (true) or succeeds again (false).
+    pub fn mail_down(&self, down: bool) {
+        self.mailer.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn code_for(&self, to: &str) -> String {

@@ -17,3 +17,6 @@ mod events;
 mod redirects;
 mod otp_guessing;
 mod linking;
+mod mail_failures;
+mod flows;
+mod errors;

@@ -232,7 +232,7 @@ async fn signup_otp_verify_refresh_and_email_sending_are_limited() {
     t.post("/verify").ip(ip).json(json!({"type": "email", "token_hash": "guess"})).send().await.expect_code(429, "over_request_rate_limit");
 
     for _ in 0..2 {
-        t.post("/token?grant_type=refresh_token").ip(ip).json(json!({"refresh_token": "guess"})).send().await.expect_code(400, "refresh_token_not_found");
+        t.post("/token?grant_type=refresh_token").ip(ip).json(json!({"refresh_token": "guess"})).send().await.expect_code(400, "validation_failed");
     }
     t.post("/token?grant_type=refresh_token").ip(ip).json(json!({"refresh_token": "guess"})).send().await.expect_code(429, "over_request_rate_limit");
 

@@ -96,7 +96,7 @@ async fn with_confirmation_on_the_user_comes_back_without_a_session_and_a_mail_g
     assert_eq!(body["identities"].as_array().unwrap().len(), 1);
 
     let mail = t.mail_to(&e);
-    assert_eq!(mail.subject, "Confirm Your Signup");
+    assert_eq!(mail.subject, "Confirm Your Email");
     let code = t.code_for(&e);
     assert_eq!(code.len(), 6);
     assert!(code.bytes().all(|b| b.is_ascii_digit()));

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use pgrest_auth::tokens::{hash_token, random_token};
+
 use crate::harness::*;
 
 #[tokio::test]
@@ -111,8 +113,9 @@ async fn bcrypt_hashes_from_supabase_sign_in_and_are_upgraded_to_argon2id() {
     }
 }
 
+/// `revoked` and `parent` of the row stored for `token` (rows hold the token's hash).
 async fn token_row(t: &TestAuth, token: &str) -> (bool, Option<String>) {
-    let row = t.query_one("SELECT revoked, parent FROM auth.refresh_tokens WHERE token = $1", &[&token]).await;
+    let row = t.query_one("SELECT revoked, parent FROM auth.refresh_tokens WHERE token = $1", &[&hash_token(token)]).await;
     (row.get(0), row.get(1))
 }
 
@@ -121,6 +124,8 @@ async fn refresh_rotates_and_revokes_the_old_token() {
     let t = Setup::new().start().await;
     let s0 = t.signup(&email("rot"), PASSWORD).await;
     assert_eq!(token_row(&t, &s0.refresh_token).await, (false, None));
+    let plaintext: i64 = t.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE token = $1 OR parent = $1", &[&s0.refresh_token]).await.get(0);
+    assert_eq!(plaintext, 0, "only the token's hash is stored");
     let s1 = Session::from_body(t.refresh(&s0.refresh_token).await.expect(200));
     assert_ne!(s1.refresh_token, s0.refresh_token);
     assert_eq!(s1.user_id, s0.user_id);
@@ -128,7 +133,7 @@ async fn refresh_rotates_and_revokes_the_old_token() {
     assert_eq!(s1.claims()["amr"][0]["method"], "password", "the sign-in method is kept");
     assert_eq!(s1.body["user"]["email"], s0.email);
     assert_eq!(token_row(&t, &s0.refresh_token).await, (true, None));
-    assert_eq!(token_row(&t, &s1.refresh_token).await, (false, Some(s0.refresh_token.clone())));
+    assert_eq!(token_row(&t, &s1.refresh_token).await, (false, Some(hash_token(&s0.refresh_token))));
     // The new access token works.
     t.get("/user").bearer(&s1.access_token).send().await.expect(200);
 }
@@ -145,7 +150,7 @@ async fn the_parent_of_the_active_token_returns_the_active_token() {
     assert_eq!(active, 1);
 
     // Also long after the rotation (the client lost the answer and retries later), as GoTrue.
-    t.execute("UPDATE auth.refresh_tokens SET updated_at = now() - interval '1 hour' WHERE token = $1", &[&s0.refresh_token]).await;
+    t.execute("UPDATE auth.refresh_tokens SET updated_at = now() - interval '1 hour' WHERE token = $1", &[&hash_token(&s0.refresh_token)]).await;
     let later = Session::from_body(t.refresh(&s0.refresh_token).await.expect(200));
     assert_eq!(later.refresh_token, s1.refresh_token);
     // And the active token still rotates normally.
@@ -160,7 +165,7 @@ async fn reusing_an_older_ancestor_revokes_the_whole_family() {
     let s1 = Session::from_body(t.refresh(&s0.refresh_token).await.expect(200));
     let s2 = Session::from_body(t.refresh(&s1.refresh_token).await.expect(200));
     // The grandparent was revoked a while ago (outside the reuse interval).
-    t.execute("UPDATE auth.refresh_tokens SET updated_at = now() - interval '1 minute' WHERE token = $1", &[&s0.refresh_token]).await;
+    t.execute("UPDATE auth.refresh_tokens SET updated_at = now() - interval '1 minute' WHERE token = $1", &[&hash_token(&s0.refresh_token)]).await;
     t.refresh(&s0.refresh_token).await.expect_error(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
     assert!(token_row(&t, &s2.refresh_token).await.0, "the active token is revoked with its family");
     t.refresh(&s2.refresh_token).await.expect_error(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
@@ -194,14 +199,34 @@ async fn a_token_revoked_within_the_reuse_interval_answers_with_the_active_token
 #[tokio::test]
 async fn unknown_and_missing_refresh_tokens() {
     let t = Setup::new().start().await;
-    t.refresh("no-such-token").await.expect_error(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
-    let r = t.refresh("no-such-token").await;
+    // Shaped like ours (32 bytes base64url) or like GoTrue's legacy ones, but unknown.
+    for unknown in [random_token(32), "abcdefghij12".to_string()] {
+        t.refresh(&unknown).await.expect_error(400, "refresh_token_not_found", "Invalid Refresh Token: Refresh Token Not Found");
+    }
+    let r = t.refresh(&random_token(32)).await;
     assert_eq!(r.header(VERSION_HEADER), Some(API_VERSION));
+    assert_eq!(r.header("x-sb-error-code"), Some("refresh_token_not_found"));
+}
+
+#[tokio::test]
+async fn refresh_tokens_that_cannot_be_ours_by_shape_are_validation_failures() {
+    let t = Setup::new().start().await;
+    let s = t.signup(&email("shape"), PASSWORD).await;
+    // What GoTrue refuses before any lookup: too short, a 12-character value outside [a-z0-9],
+    // anything else that does not decode; here also a stored hash and an access token.
+    let stored: String = t.query_one("SELECT token FROM auth.refresh_tokens LIMIT 1", &[]).await.get(0);
+    for bad in ["", "no-such-token", "short", "ABCDEFGHIJ12", "abcdefghij1!", &stored, &s.access_token, &format!("{}x", s.refresh_token)] {
+        let r = t.refresh(bad).await;
+        r.expect_error(400, "validation_failed", "Refresh token is not valid");
+        assert_eq!(r.header("x-sb-error-code"), Some("validation_failed"), "{bad}");
+    }
     let r = t.post("/token?grant_type=refresh_token").json(json!({})).send().await;
-    assert_eq!(r.expect(400), json!({"error": "invalid_request", "error_description": "refresh_token required"}));
-    // An access token is not a refresh token.
-    let s = t.signup(&email("jwt-as-refresh"), PASSWORD).await;
-    t.refresh(&s.access_token).await.expect_code(400, "refresh_token_not_found");
+    r.expect_error(400, "validation_failed", "Refresh token is not valid");
+    let r = t.post("/token?grant_type=refresh_token").legacy().json(json!({"refresh_token": "x"})).send().await;
+    assert_eq!(r.expect(400), json!({"code": 400, "error_code": "validation_failed", "msg": "Refresh token is not valid"}));
+    assert_eq!(r.header("x-sb-error-code"), Some("validation_failed"));
+    // The real one still works.
+    t.refresh(&s.refresh_token).await.expect(200);
 }
 
 #[tokio::test]
@@ -222,7 +247,7 @@ async fn concurrent_refreshes_of_one_token_agree_on_the_new_token() {
         }
         assert_eq!(winners.len(), 3, "round {round}: all concurrent refreshes succeed (parent-of-active)");
         assert!(winners.iter().all(|w| *w == winners[0]), "round {round}: one new token for all: {winners:?}");
-        let active: i64 = t.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE token = $1 AND NOT revoked", &[&winners[0]]).await.get(0);
+        let active: i64 = t.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE token = $1 AND NOT revoked", &[&hash_token(&winners[0])]).await.get(0);
         assert_eq!(active, 1);
         current = Session::from_body(a.json());
     }
@@ -239,4 +264,58 @@ async fn unsupported_grant_types() {
     }
     let r = t.get("/token").send().await;
     r.expect_code(405, "method_not_allowed");
+}
+
+/// A Supabase (or pgrest-lambda-1) database keeps its sessions across the upgrade that hashes
+/// refresh tokens: plaintext rows written before `migrate-auth` refresh, rotate and still trip
+/// reuse detection afterwards.
+#[tokio::test]
+async fn sessions_from_before_hashing_survive_migrate_auth() {
+    let mut t = Setup::new().start().await;
+    let s = t.signup(&email("legacy"), PASSWORD).await;
+    let uid = uuid::Uuid::parse_str(&s.user_id).unwrap();
+    // Two sessions as GoTrue left them, plaintext 12-character tokens: A with a rotated family
+    // (a1 revoked an hour ago, a2 active), B with the parent of its active token in hand.
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    for sid in [a, b] {
+        t.execute("INSERT INTO auth.sessions (id, user_id, created_at, updated_at, aal) VALUES ($1, $2, now(), now(), 'aal1')", &[&sid, &uid]).await;
+    }
+    let rows = [("aaaaaaaaaaa1", None, true, a), ("aaaaaaaaaaa2", Some("aaaaaaaaaaa1"), false, a), ("bbbbbbbbbbb1", None, true, b), ("bbbbbbbbbbb2", Some("bbbbbbbbbbb1"), false, b)];
+    for (token, parent, revoked, sid) in rows {
+        t.execute(
+            "INSERT INTO auth.refresh_tokens (instance_id, token, user_id, revoked, created_at, updated_at, parent, session_id) \
+             VALUES ('00000000-0000-0000-0000-000000000000', $1, $2, $3, now() - interval '2 hours', now() - interval '1 hour', $4, $5)",
+            &[&token, &s.user_id, &revoked, &parent, &sid],
+        )
+        .await;
+    }
+    // The database as it was before this version: then `migrate-auth`.
+    t.execute("DELETE FROM auth.schema_migrations WHERE version = $1", &[&pgrest_auth::migrate::AUTH_SCHEMA_VERSION]).await;
+    pgrest_auth::migrate::migrate(&mut t.admin).await.unwrap();
+    let plaintext: i64 = t.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE token !~ '^[0-9a-f]{64}$' OR parent !~ '^[0-9a-f]{64}$'", &[]).await.get(0);
+    assert_eq!(plaintext, 0, "every token and parent is hashed in place");
+    assert_eq!(token_row(&t, "aaaaaaaaaaa2").await, (false, Some(hash_token("aaaaaaaaaaa1"))));
+
+    // The active legacy token rotates; presenting it again answers with its replacement.
+    let a3 = Session::from_body(t.refresh("aaaaaaaaaaa2").await.expect(200));
+    assert_eq!(a3.user_id, s.user_id);
+    assert_eq!(a3.claims()["session_id"], a.to_string());
+    assert_eq!(a3.refresh_token.len(), 43);
+    let again = Session::from_body(t.refresh("aaaaaaaaaaa2").await.expect(200));
+    assert_eq!(again.refresh_token, a3.refresh_token);
+    // The grandparent is reuse: the whole family goes.
+    t.refresh("aaaaaaaaaaa1").await.expect_error(400, "refresh_token_already_used", "Invalid Refresh Token: Already Used");
+    t.refresh(&a3.refresh_token).await.expect_code(400, "refresh_token_already_used");
+
+    // The parent of an active legacy token (which cannot be recomputed) gets a new child of it,
+    // once; that one is an ordinary token from then on.
+    let b3 = Session::from_body(t.refresh("bbbbbbbbbbb1").await.expect(200));
+    assert_eq!(b3.claims()["session_id"], b.to_string());
+    assert!(token_row(&t, "bbbbbbbbbbb2").await.0, "the legacy active token was replaced");
+    let active: i64 = t.query_one("SELECT count(*) FROM auth.refresh_tokens WHERE session_id = $1 AND NOT revoked", &[&b]).await.get(0);
+    assert_eq!(active, 1);
+    let b4 = Session::from_body(t.refresh(&b3.refresh_token).await.expect(200));
+    assert_eq!(Session::from_body(t.refresh(&b3.refresh_token).await.expect(200)).refresh_token, b4.refresh_token);
+    // The session signed in before the upgrade is untouched.
+    t.refresh(&s.refresh_token).await.expect(200);
 }

@@ -59,6 +59,7 @@ async fn ensure_api_roles(client: &Client) {
     }
 }
 
+/// The versions a fresh migration records: every step's, in order.
 async fn versions(client: &Client) -> Vec<String> {
     client
         .query(

@@ -117,7 +117,11 @@ async fn upgrades_an_older_supabase_schema_without_losing_rows() {
         )
         .await
         .unwrap();
-    assert_eq!(token.get::<_, String>(0), "old-token");
+    assert_eq!(
+        token.get::<_, String>(0),
+        pgrest_auth::tokens::hash_token("old-token"),
+        "plaintext refresh tokens are hashed in place"
+    );
     assert!(token.get::<_, bool>(1));
 
     let types = columns(&client, "users").await;
@@ -157,6 +161,51 @@ async fn upgrades_an_older_supabase_schema_without_losing_rows() {
         ))
         .await
         .unwrap();
+}
+
+/// Upgrading to hashed refresh tokens rewrites plaintext tokens and parents once; hashes (ours,
+/// or from an earlier run) are never hashed again.
+#[tokio::test]
+async fn refresh_tokens_are_hashed_in_place_exactly_once() {
+    use pgrest_auth::tokens::hash_token;
+    let mut client = fresh_client().await;
+    migrate(&mut client).await.unwrap();
+    let (user, session) = (Uuid::new_v4(), Uuid::new_v4());
+    let ours = hash_token("a-token-written-by-this-version");
+    client
+        .batch_execute(&format!(
+            "INSERT INTO auth.users (id, email) VALUES ('{user}', 'h@example.com'); \
+             INSERT INTO auth.sessions (id, user_id) VALUES ('{session}', '{user}'); \
+             INSERT INTO auth.refresh_tokens (token, user_id, revoked, parent, session_id) VALUES \
+               ('abcdefghij12', '{user}', true, NULL, '{session}'), \
+               ('abcdefghij13', '{user}', false, 'abcdefghij12', '{session}'), \
+               ('{ours}', '{user}', false, NULL, '{session}'); \
+             DELETE FROM auth.schema_migrations WHERE version = '{AUTH_SCHEMA_VERSION}';"
+        ))
+        .await
+        .unwrap();
+    async fn stored(client: &Client) -> Vec<(String, Option<String>)> {
+        let rows = client
+            .query("SELECT token, parent FROM auth.refresh_tokens ORDER BY id", &[])
+            .await
+            .unwrap();
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+    let expected = vec![
+        (hash_token("abcdefghij12"), None),
+        (hash_token("abcdefghij13"), Some(hash_token("abcdefghij12"))),
+        (ours.clone(), None),
+    ];
+    migrate(&mut client).await.unwrap();
+    assert_eq!(stored(&client).await, expected);
+    // The step again (its version row gone once more): nothing changes.
+    client
+        .execute("DELETE FROM auth.schema_migrations WHERE version = $1", &[&AUTH_SCHEMA_VERSION])
+        .await
+        .unwrap();
+    migrate(&mut client).await.unwrap();
+    assert_eq!(stored(&client).await, expected);
+    assert_eq!(check_schema(&client).await.unwrap(), SchemaStatus::Current);
 }
 
 /// A failing migration changes nothing and leaves the connection usable.

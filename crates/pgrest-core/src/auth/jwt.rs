@@ -83,7 +83,8 @@ impl JwtKeys {
         Ok(self)
     }
 
-    /// Verifies signature (HS256 only), `exp`/`nbf` when present, and `aud` when configured.
+    /// Verifies signature (HS256, or ES256 by `kid`), `exp` (required: a token without one would
+    /// be valid forever), `nbf` when present, and `aud` when configured.
     pub fn verify(&self, token: &str) -> Result<Value, JwtError> {
         let parts = token.split('.').count();
         if parts != 3 {
@@ -114,6 +115,9 @@ impl JwtKeys {
             match e.kind() {
                 ErrorKind::ExpiredSignature => JwtError::Claims("JWT expired".to_string()),
                 ErrorKind::ImmatureSignature => JwtError::Claims("JWT not yet valid".to_string()),
+                ErrorKind::InvalidClaimFormat(claim) if claim == "exp" => {
+                    JwtError::Claims("The JWT 'exp' claim must be a number".to_string())
+                }
                 ErrorKind::InvalidAudience => {
                     JwtError::Claims("JWT not in audience".to_string())
                 }
@@ -125,6 +129,10 @@ impl JwtKeys {
         })?;
         if !data.claims.is_object() {
             return Err(JwtError::Invalid("JWT claims must be a JSON object".to_string()));
+        }
+        // Checked here rather than as a required claim so a non-numeric `exp` keeps its own message.
+        if data.claims.get("exp").is_none() {
+            return Err(JwtError::Claims("The JWT 'exp' claim is required".to_string()));
         }
         Ok(data.claims)
     }
@@ -201,11 +209,16 @@ mod tests {
         JwtKeys::new(SECRET, None)
     }
 
+    /// An `exp` an hour from now.
+    fn soon() -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 3600
+    }
+
     #[test]
     fn bearer_wins_over_apikey() {
         let k = keys();
-        let anon = k.sign(&json!({"role": "anon"})).unwrap();
-        let user = k.sign(&json!({"role": "authenticated", "sub": "u1"})).unwrap();
+        let anon = k.sign(&json!({"role": "anon", "exp": soon()})).unwrap();
+        let user = k.sign(&json!({"role": "authenticated", "sub": "u1", "exp": soon()})).unwrap();
         let ctx = authenticate(&k, Credentials { apikey: Some(&anon), bearer: Some(&user) }, Some("anon")).unwrap();
         assert_eq!(ctx.role, "authenticated");
         assert_eq!(ctx.claims["sub"], "u1");
@@ -234,6 +247,24 @@ mod tests {
         let k = keys();
         let t = k.sign(&json!({"role": "anon", "exp": 1000})).unwrap();
         assert_eq!(k.verify(&t), Err(JwtError::Claims("JWT expired".into())));
+    }
+
+    #[test]
+    fn token_without_exp_is_refused_as_apikey_and_as_bearer() {
+        let k = keys();
+        let forever = k.sign(&json!({"role": "service_role"})).unwrap();
+        let missing = JwtError::Claims("The JWT 'exp' claim is required".into());
+        assert_eq!(k.verify(&forever), Err(missing.clone()));
+        let not_a_number = JwtError::Claims("The JWT 'exp' claim must be a number".into());
+        for exp in [json!(null), json!("4102444800"), json!({})] {
+            assert_eq!(k.verify(&k.sign(&json!({"role": "anon", "exp": exp})).unwrap()), Err(not_a_number.clone()), "{exp}");
+        }
+        let anon = k.sign(&json!({"role": "anon", "exp": soon()})).unwrap();
+        assert_eq!(authenticate(&k, Credentials { apikey: Some(&forever), bearer: None }, Some("anon")), Err(missing.clone()));
+        assert_eq!(authenticate(&k, Credentials { apikey: Some(&anon), bearer: Some(&forever) }, Some("anon")), Err(missing));
+        assert_eq!(authenticate(&k, Credentials { apikey: Some(&anon), bearer: None }, Some("anon")).unwrap().role, "anon");
+        // The keys `generate-key` mints carry one.
+        assert!(k.verify(&k.sign(&apikey_claims("service_role", soon() - 3600)).unwrap()).is_ok());
     }
 
     #[test]
@@ -268,9 +299,9 @@ i1EDtXqsUUA4j2UNbITR65MjB96hRANCAAS646g2oq3Xi2QFnUcc8RgRVGctL3TR
     #[test]
     fn es256_tokens_verify_against_their_kid_only() {
         let k = keys().with_ec_keys(&[test_ec_jwk("k1")]).unwrap();
-        let claims = k.verify(&es256(Some("k1"), &json!({"role": "authenticated", "sub": "u"}))).unwrap();
+        let claims = k.verify(&es256(Some("k1"), &json!({"role": "authenticated", "sub": "u", "exp": soon()}))).unwrap();
         assert_eq!(claims["sub"], "u");
-        assert!(k.verify(&es256(None, &json!({"role": "x"}))).is_ok(), "a lone key verifies tokens without kid");
+        assert!(k.verify(&es256(None, &json!({"role": "x", "exp": soon()}))).is_ok(), "a lone key verifies tokens without kid");
         assert!(matches!(k.verify(&es256(Some("other"), &json!({}))), Err(JwtError::Invalid(_))));
         // Without EC keys configured, ES256 tokens are refused outright.
         assert!(matches!(keys().verify(&es256(Some("k1"), &json!({}))), Err(JwtError::Invalid(_))));

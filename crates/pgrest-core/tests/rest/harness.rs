@@ -78,8 +78,12 @@ impl TestApp {
         self.send("GET", path, &[], "").await
     }
 
-    /// A signed token with these claims.
-    pub fn token(&self, claims: Value) -> String {
+    /// A signed token with these claims, plus an `exp` an hour out unless they name one.
+    pub fn token(&self, mut claims: Value) -> String {
+        if let Some(map) = claims.as_object_mut() {
+            let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() + 3600;
+            map.entry("exp").or_insert_with(|| Value::from(soon));
+        }
         self.app.keys().sign(&claims).expect("sign")
     }
 

@@ -61,6 +61,19 @@ async fn bad_tokens_are_rejected_not_downgraded() {
 }
 
 #[tokio::test]
+async fn tokens_without_exp_are_refused_as_apikey_and_as_bearer() {
+    let t = app().await;
+    let forever = t.app.keys().sign(&json!({"role": "service_role"})).unwrap();
+    let refused = json!({"code": "PGRST303", "message": "The JWT 'exp' claim is required", "details": null, "hint": null});
+    for headers in [[("apikey", forever.clone())], [("authorization", format!("Bearer {forever}"))]] {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = t.send("GET", "/rest/v1/secrets", &headers, "").await;
+        assert_eq!(r.status, 401);
+        assert_eq!(r.json(), refused);
+    }
+}
+
+#[tokio::test]
 async fn anonymous_access_can_be_disabled() {
     let t = app_with(|c| c.anon_role = None).await;
     let r = t.get("/rest/v1/users").await;
