@@ -39,7 +39,9 @@ async fn main() -> Result<(), Error> {
         let app = app.clone();
         async move { Ok::<_, Infallible>(serve(&app, request, trust_authorizer).await) }
     }));
-    // lambda_http::run, with the event's repeated headers kept before it becomes a request.
+    // What lambda_http::run does (`Adapter`: event → request, response → the event's response
+    // shape), with the event's repeated headers kept before it becomes a request. The Adapter
+    // wraps a `service_fn`, which is always ready, so `call` needs no `poll_ready` first.
     lambda_http::lambda_runtime::run(service_fn(move |mut event: LambdaEvent<LambdaRequest>| {
         adapter::keep_multi_value_headers(&mut event.payload);
         let mut handler = handler.clone();
