@@ -16,6 +16,13 @@ test: lint unit e2e conformance
 unit:
 	$(CARGO) test --workspace --all-targets
 
+## `make test` also runs the conformance gate's own tests (python3 standard library only).
+## Conformance without ../shared (or SHARED_DIR) is a loud warning; with CI=true, a failure.
+.PHONY: gate
+test: gate
+gate:
+	python3 -m unittest discover -s scripts -p 'test_*.py'
+
 e2e:
 	$(CARGO) build -p pgrest-cli
 	bash e2e/run.sh
@@ -30,14 +37,14 @@ bench:
 
 ## The API Lambda under `cargo lambda watch` (http://localhost:9000/lambda-url/pgrest-api).
 watch:
-	cargo lambda watch
+	$(CARGO) lambda watch
 
 ## Both Lambdas for arm64 (needs cargo-lambda and zig).
 build:
-	cargo lambda build --release --arm64
+	$(CARGO) lambda build --release --arm64
 
 invoke:
-	cargo lambda invoke pgrest-api --data-file events/apigw-rest-get.json
+	$(CARGO) lambda invoke pgrest-api --data-file events/apigw-rest-get.json
 
 validate:
 	sam validate --lint

@@ -7,7 +7,7 @@
 # since PostgreSQL refuses root) on a free loopback port, creates the Supabase roles, loads
 # e2e/schema.sql, creates the auth schema (`migrate-auth`), loads e2e/schema-after-auth.sql,
 # starts an SMTP sink (e2e/smtp-sink.mjs) and the server (with native auth mailing to the sink)
-# on free ports, generates the anon and service_role keys, and runs every e2e/*.test.mjs
+# on ports the OS picks (they print what they bound), generates the anon and service_role keys, and runs every e2e/*.test.mjs
 # (supabase.test.mjs: REST, auth.test.mjs: /auth/v1) with `node --test`. Everything is
 # stopped and removed on exit; the exit code is the test run's.
 #
@@ -41,8 +41,8 @@ for tool in curl node npm; do
 done
 
 if [[ -z "${PGREST_BIN:-}" ]]; then
-  say "building pgrest-lambda (cargo build -p pgrest-cli)"
-  cargo build --quiet -p pgrest-cli
+  say "building pgrest-lambda (${CARGO:-cargo} build -p pgrest-cli)"
+  "${CARGO:-cargo}" build --quiet -p pgrest-cli
   PGREST_BIN="${CARGO_TARGET_DIR:-target}/debug/pgrest-lambda"
 fi
 [[ -x "$PGREST_BIN" ]] || die "server binary '$PGREST_BIN' not found (set PGREST_BIN)"
@@ -91,11 +91,16 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# A loopback port nothing listens on (bounded tries).
+# A loopback port nothing listens on now, outside the kernel's ephemeral range (where outgoing
+# connections take ports at any moment); bounded tries. Only PostgreSQL needs one: it cannot
+# report a port of its own choosing, so its start is retried on a bind failure. The SMTP sink
+# and the server bind port 0 and print what they got.
+read -r EPH_LOW EPH_HIGH </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { EPH_LOW=32768; EPH_HIGH=60999; }
 free_port() {
   local i p
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % 55536))
+    ((p >= EPH_LOW && p <= EPH_HIGH)) && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -105,22 +110,34 @@ free_port() {
 }
 
 # ---- PostgreSQL ---------------------------------------------------------------------------
-PGPORT=$(free_port) || die "no free port"
 say "initdb in $TMP/data"
 "${AS_PG[@]}" "$PG_BIN/initdb" -D "$TMP/data" -A trust -U postgres --no-locale -E UTF8 \
   >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
 
-say "starting PostgreSQL on 127.0.0.1:$PGPORT"
-"${AS_PG[@]}" "$PG_BIN/postgres" -D "$TMP/data" -k "$TMP" -c listen_addresses=127.0.0.1 \
-  -p "$PGPORT" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-  >"$TMP/postgres.log" 2>&1 &
-PG_PID=$!
-for ((i = 0; i < 300; i++)); do
+for ((attempt = 1; ; attempt++)); do
+  PGPORT=$(free_port) || die "no free port"
+  say "starting PostgreSQL on 127.0.0.1:$PGPORT"
+  "${AS_PG[@]}" "$PG_BIN/postgres" -D "$TMP/data" -k "$TMP" -c listen_addresses=127.0.0.1 \
+    -p "$PGPORT" -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    >"$TMP/postgres.log" 2>&1 &
+  PG_PID=$!
+  for ((i = 0; i < 300; i++)); do
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" && break
+    kill -0 "$PG_PID" 2>/dev/null || break
+    sleep 0.1
+  done
   "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" && break
-  kill -0 "$PG_PID" 2>/dev/null || { cat "$TMP/postgres.log" >&2; die "postgres exited"; }
-  sleep 0.1
+  if kill -0 "$PG_PID" 2>/dev/null; then die "postgres did not start in 30 s"; fi
+  wait "$PG_PID" 2>/dev/null || true
+  PG_PID=""
+  # Taken between the probe and the bind: another port. Anything else is a real failure.
+  if ((attempt < 5)) && grep -q "could not bind\|Address already in use" "$TMP/postgres.log"; then
+    say "port $PGPORT was taken; trying another"
+    continue
+  fi
+  cat "$TMP/postgres.log" >&2
+  die "postgres exited"
 done
-"$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT" || die "postgres did not start in 30 s"
 
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGPORT" -U postgres -d postgres)
 "${PSQL[@]}" <<'SQL'
@@ -141,18 +158,18 @@ say "migrate-auth"
 "${PSQL[@]}" -f e2e/schema-after-auth.sql
 
 # ---- SMTP sink ----------------------------------------------------------------------------
-SMTP_PORT=$(free_port) || die "no free port"
-MAILBOX_PORT=$(free_port) || die "no free port"
-[[ "$MAILBOX_PORT" != "$SMTP_PORT" ]] || MAILBOX_PORT=$(free_port) || die "no free port"
-say "starting SMTP sink on 127.0.0.1:$SMTP_PORT (mailbox http://127.0.0.1:$MAILBOX_PORT)"
-node e2e/smtp-sink.mjs "$SMTP_PORT" "$MAILBOX_PORT" >"$TMP/smtp-sink.log" 2>&1 &
+node e2e/smtp-sink.mjs 0 0 >"$TMP/smtp-sink.log" 2>&1 &
 SINK_PID=$!
+SMTP_PORT="" MAILBOX_PORT=""
 for ((i = 0; i < 100; i++)); do
-  curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MAILBOX_PORT/health" && break
+  read -r _ _ SMTP_PORT MAILBOX_PORT < <(grep -m1 '^smtp-sink ready ' "$TMP/smtp-sink.log" || true) || true
+  [[ -n "$MAILBOX_PORT" ]] && break
   kill -0 "$SINK_PID" 2>/dev/null || { cat "$TMP/smtp-sink.log" >&2; die "smtp sink exited"; }
   sleep 0.1
 done
-curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MAILBOX_PORT/health" || die "smtp sink did not start"
+[[ -n "$MAILBOX_PORT" ]] || die "smtp sink did not start"
+say "SMTP sink on 127.0.0.1:$SMTP_PORT (mailbox http://127.0.0.1:$MAILBOX_PORT)"
+curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$MAILBOX_PORT/health" || die "smtp sink does not answer"
 
 # ---- server -----------------------------------------------------------------------------
 SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
@@ -160,8 +177,7 @@ ANON_KEY=$("$PGREST_BIN" generate-key anon --jwt-secret "$SECRET")
 SERVICE_KEY=$("$PGREST_BIN" generate-key service_role --jwt-secret "$SECRET")
 [[ -n "$ANON_KEY" && -n "$SERVICE_KEY" ]] || die "generate-key printed nothing"
 
-API_PORT=$(free_port) || die "no free port"
-say "starting $PGREST_BIN serve on 127.0.0.1:$API_PORT"
+say "starting $PGREST_BIN serve on a port the OS picks"
 AUTH_PROVIDER=native \
 AUTH_DATABASE_URL="$DB_OWNER_URL" \
 SITE_URL=http://localhost:3000 \
@@ -169,12 +185,21 @@ URI_ALLOW_LIST='http://localhost:3000/**' \
 AUTH_ANONYMOUS_USERS_ENABLED=true \
 MAILER_AUTOCONFIRM=true \
 SMTP_HOST=127.0.0.1 SMTP_PORT="$SMTP_PORT" SMTP_SECURITY=none SMTP_ADMIN_EMAIL=noreply@example.com \
-  "$PGREST_BIN" serve --port "$API_PORT" \
+  "$PGREST_BIN" serve --port 0 \
   --database-url "postgres://authenticator@127.0.0.1:$PGPORT/postgres" \
-  --jwt-secret "$SECRET" >"$TMP/server.log" 2>&1 &
+  --jwt-secret "$SECRET" >"$TMP/server.out" 2>"$TMP/server.log" &
 SERVER_PID=$!
 
-URL="http://127.0.0.1:$API_PORT"
+# `serve` prints "pgrest-lambda listening on http://ADDR" on stdout once it is bound.
+URL=""
+for ((i = 0; i < 300; i++)); do
+  URL=$(sed -n 's/^pgrest-lambda listening on \(http:[^ ]*\)$/\1/p' "$TMP/server.out" | head -n 1)
+  [[ -n "$URL" ]] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; die "server exited"; }
+  sleep 0.1
+done
+[[ -n "$URL" ]] || { cat "$TMP/server.log" >&2; die "server printed no address in 30 s"; }
+say "server listening on $URL"
 code=000
 for ((i = 0; i < 300; i++)); do
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H "apikey: $ANON_KEY" \

@@ -8,13 +8,14 @@
 //                             [{ from, to: [...], subject, text, html, raw }]
 //                             text/html are the decoded parts (quoted-printable or base64)
 //   GET /health               200 "ok"
-// Prints "smtp-sink ready" on stdout once both ports listen.
+// Port 0 lets the OS pick. Prints "smtp-sink ready <smtp-port> <http-port>" on stdout once both
+// ports listen (the bound ports, so a caller that passed 0 learns them without a probe race).
 
 import net from 'node:net';
 import http from 'node:http';
 
 const [smtpPort, httpPort] = process.argv.slice(2).map(Number);
-if (!smtpPort || !httpPort) {
+if (!Number.isInteger(smtpPort) || !Number.isInteger(httpPort)) {
   console.error('usage: node smtp-sink.mjs <smtp-port> <http-port>');
   process.exit(2);
 }
@@ -213,7 +214,7 @@ const api = http.createServer((req, res) => {
 
 let listening = 0;
 const ready = () => {
-  if (++listening === 2) console.log('smtp-sink ready');
+  if (++listening === 2) console.log(`smtp-sink ready ${smtp.address().port} ${api.address().port}`);
 };
 smtp.listen(smtpPort, '127.0.0.1', ready);
 api.listen(httpPort, '127.0.0.1', ready);

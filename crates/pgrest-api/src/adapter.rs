@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use bytes::Bytes;
-use lambda_http::request::RequestContext;
+use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Body, Request, RequestExt};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use pgrest_core::AuthorizerIdentity;
@@ -65,6 +65,22 @@ impl fmt::Display for AdapterError {
 }
 
 impl std::error::Error for AdapterError {}
+
+/// Makes a REST (payload 1.0) event's `multiValueHeaders` the only source of the headers it
+/// names, before lambda_http turns the event into a request.
+///
+/// API Gateway puts every value of a repeated header in `multiValueHeaders` and only the last
+/// one in `headers`; lambda_http merges the two with `HeaderMap::extend`, which lets the single
+/// value replace the list, so two `Prefer` lines would reach the App as one. Names only in
+/// `headers` (hand-written events) are kept.
+pub fn keep_multi_value_headers(event: &mut LambdaRequest) {
+    if let LambdaRequest::ApiGatewayV1(event) = event {
+        let repeated: Vec<http::HeaderName> = event.multi_value_headers.keys().cloned().collect();
+        for name in repeated {
+            event.headers.remove(&name);
+        }
+    }
+}
 
 /// lambda_http request → the App's request: method, headers and body unchanged, the URI reduced
 /// to `path?query` as the client addressed the API (no stage), and `AuthorizerIdentity` in the

@@ -7,7 +7,8 @@
 
 use std::convert::Infallible;
 
-use lambda_http::{Body, Error, Request, Response, service_fn};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Error, LambdaEvent, Request, Response, Service, service_fn};
 use pgrest_api::{adapter, startup};
 use pgrest_core::{App, Config, Overrides};
 use tracing_subscriber::EnvFilter;
@@ -34,9 +35,17 @@ async fn main() -> Result<(), Error> {
         .await
         .inspect_err(|error| tracing::error!(%error, "pgrest-api could not start auth"))?;
     tracing::info!(trust_authorizer, auth = ?auth, "pgrest-api ready");
-    lambda_http::run(service_fn(move |request: Request| {
+    let handler = lambda_http::Adapter::from(service_fn(move |request: Request| {
         let app = app.clone();
         async move { Ok::<_, Infallible>(serve(&app, request, trust_authorizer).await) }
+    }));
+    // What lambda_http::run does (`Adapter`: event → request, response → the event's response
+    // shape), with the event's repeated headers kept before it becomes a request. The Adapter
+    // wraps a `service_fn`, which is always ready, so `call` needs no `poll_ready` first.
+    lambda_http::lambda_runtime::run(service_fn(move |mut event: LambdaEvent<LambdaRequest>| {
+        adapter::keep_multi_value_headers(&mut event.payload);
+        let mut handler = handler.clone();
+        async move { handler.call(event).await }
     }))
     .await
 }

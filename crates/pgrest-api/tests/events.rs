@@ -111,6 +111,33 @@ fn lambda_http_puts_the_stage_in_the_uri_but_the_app_path_has_none() {
 }
 
 #[test]
+fn rest_repeated_headers_reach_the_app_every_value() {
+    // API Gateway (REST): every value in multiValueHeaders, the last one alone in headers.
+    let mut event = fixture("apigw-rest-post.json");
+    event["headers"]["Prefer"] = json!("count=exact");
+    event["multiValueHeaders"]["Prefer"] = json!(["return=representation", "count=exact"]);
+    let merged = lambda_request(&event);
+    assert_eq!(
+        merged.headers().get_all("prefer").iter().count(),
+        1,
+        "lambda_http alone lets `headers` replace the list (why keep_multi_value_headers exists)"
+    );
+    let mut raw: lambda_http::request::LambdaRequest = serde_json::from_value(event).unwrap();
+    pgrest_api::adapter::keep_multi_value_headers(&mut raw);
+    let request = to_app_request(Request::from(raw), true).unwrap();
+    let prefer: Vec<&str> = request
+        .headers()
+        .get_all("prefer")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(prefer, ["return=representation", "count=exact"]);
+    // Headers named only once are untouched.
+    assert_eq!(header(&request, "content-profile"), "public");
+    assert_eq!(request.headers().get_all("content-type").iter().count(), 1);
+}
+
+#[test]
 fn rest_get_with_authorizer_context_carries_the_identity_when_trusted() {
     let request = app_request("apigw-rest-get-authorized.json", true);
     let identity = request.extensions().get::<AuthorizerIdentity>().unwrap();

@@ -90,6 +90,9 @@ pub async fn migrate(client: &mut Client) -> Result<(), MigrateError> {
     let before = read_status(&tx).await?;
     if before != SchemaStatus::Current {
         tracing::info!(status = ?before, version = AUTH_SCHEMA_VERSION, "applying the auth schema");
+        // The idempotent DDL (`... if not exists`) raises a NOTICE per existing object: dozens
+        // of "already exists, skipping" lines on every start of `dev`. Warnings still show.
+        tx.batch_execute("SET LOCAL client_min_messages = warning").await?;
         tx.batch_execute(AUTH_V1_SQL).await?;
         tx.batch_execute(AUTH_V2_OTP_SQL).await?;
         tx.batch_execute(AUTH_V2_TOKENS_SQL).await?;

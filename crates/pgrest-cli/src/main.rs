@@ -100,7 +100,7 @@ impl TxEndArg {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// TCP port to listen on
+    /// TCP port to listen on (0 picks a free one; the address is printed on stdout)
     #[arg(long, env = "PGREST_PORT", default_value_t = 3000)]
     port: u16,
     /// Address to listen on (0.0.0.0 for all interfaces)
@@ -171,6 +171,9 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         let env: std::collections::HashMap<String, String> = std::env::vars().collect();
         let auth = auth::install(&app, &env, &format!("http://{address}"), false).await?;
         tracing::info!(%address, auth = %auth, "pgrest-lambda listening");
+        // One line on stdout whatever LOG_LEVEL says: scripts start `serve --port 0` and read
+        // the port the OS picked from it, so no port is probed and released first.
+        println!("pgrest-lambda listening on http://{address}");
         server::serve(app, listener, shutdown).await
     })
 }

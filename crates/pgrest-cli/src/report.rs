@@ -43,16 +43,24 @@ pub(crate) fn init_logging() -> Result<(), Failure> {
 /// `debug` → `debug`; also accepts full directives such as `info,pgrest_core=debug`.
 fn filter(level: &str) -> Result<EnvFilter, Failure> {
     let level = level.trim();
-    let directive = match level.to_ascii_lowercase().as_str() {
-        "warning" => "warn".to_string(),
-        "silent" | "off" | "none" => "off".to_string(),
-        _ => level.to_string(),
-    };
+    let directive = directive(level);
     EnvFilter::try_new(&directive).map_err(|e| {
         Failure::new(format!(
             "invalid LOG_LEVEL {level:?} ({e}): expected error, warn, info, debug or trace"
         ))
     })
+}
+
+/// The tracing directive for `LOG_LEVEL`. At `info` the database driver's own lines (every
+/// PostgreSQL NOTICE a statement raises, e.g. from a function's `RAISE NOTICE`, one per request)
+/// are kept to warnings; `debug`/`trace` or an explicit `tokio_postgres=...` directive show them.
+fn directive(level: &str) -> String {
+    match level.to_ascii_lowercase().as_str() {
+        "warning" => "warn".to_string(),
+        "silent" | "off" | "none" => "off".to_string(),
+        "info" => "info,tokio_postgres=warn".to_string(),
+        _ => level.to_string(),
+    }
 }
 
 /// A failure reported to the user (one line or a few), exit code 1. Usage errors exit 2 in clap.
@@ -103,5 +111,14 @@ mod tests {
             assert!(filter(ok).is_ok(), "{ok}");
         }
         assert!(filter("pgrest_core=loud").is_err());
+    }
+
+    #[test]
+    fn info_keeps_driver_notices_out_and_explicit_directives_win() {
+        assert_eq!(directive("info"), "info,tokio_postgres=warn");
+        assert_eq!(directive("INFO"), "info,tokio_postgres=warn");
+        assert_eq!(directive("debug"), "debug");
+        assert_eq!(directive("warning"), "warn");
+        assert_eq!(directive("info,tokio_postgres=info"), "info,tokio_postgres=info");
     }
 }

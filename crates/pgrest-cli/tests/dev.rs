@@ -29,14 +29,16 @@ impl Drop for Dev {
 }
 
 impl Dev {
-    fn start(cwd: &Path, api_port: u16, db_port: u16) -> Dev {
+    /// Starts `dev --port 0`: the API binds a port the OS picks (read it with `api_port`), so
+    /// no other process can take it between a probe and the bind.
+    fn start(cwd: &Path, db_port: u16) -> Dev {
         let mut command = Command::new(env!("CARGO_BIN_EXE_pgrest-lambda"));
         command
             .current_dir(cwd)
             .args([
                 "dev",
                 "--port",
-                &api_port.to_string(),
+                "0",
                 "--db-port",
                 &db_port.to_string(),
             ])
@@ -93,6 +95,13 @@ impl Dev {
             .find(|l| l.trim_start().starts_with(label))
             .unwrap();
         line.split_once(':').unwrap().1.trim().to_string()
+    }
+
+    /// The port in the banner's `API URL: http://127.0.0.1:PORT`.
+    fn api_port(&self) -> u16 {
+        let url = self.banner_value("API URL");
+        let port = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("API URL {url}"));
+        port.parse().unwrap()
     }
 
     fn interrupt_and_wait(&mut self) -> ExitStatus {
@@ -169,9 +178,11 @@ fn dev_starts_serves_and_stops_cleanly_then_reuses_its_data() {
     let tmp = tempfile::tempdir().unwrap();
     // When tests run as root, PostgreSQL runs as an unprivileged account that must reach the folder.
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let (api_port, db_port) = (free_port(), free_port());
+    let db_port = free_port();
 
-    let mut dev = Dev::start(tmp.path(), api_port, db_port);
+    let mut dev = Dev::start(tmp.path(), db_port);
+    let api_port = dev.api_port();
+    assert_ne!(api_port, 0);
     assert_eq!(
         dev.banner_value("API URL"),
         format!("http://127.0.0.1:{api_port}")
@@ -221,7 +232,8 @@ fn dev_starts_serves_and_stops_cleanly_then_reuses_its_data() {
     );
 
     // Second start: same data, same secret, nothing appended to .env.local.
-    let mut again = Dev::start(tmp.path(), api_port, db_port);
+    let mut again = Dev::start(tmp.path(), db_port);
+    let api_port = again.api_port();
     assert!(again.banner_value("Secrets").contains(".env.local"));
     assert_eq!(
         std::fs::read_to_string(tmp.path().join(".env.local")).unwrap(),

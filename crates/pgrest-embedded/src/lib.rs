@@ -147,8 +147,27 @@ pub(crate) fn random_hex(bytes: usize) -> String {
         .collect()
 }
 
-/// A port on 127.0.0.1 that was free a moment ago (the OS picked it).
+/// A port on 127.0.0.1 that was free a moment ago, outside the kernel's ephemeral range.
+///
+/// Still a probe (the port is released before the caller binds it), so callers retry on a bind
+/// failure; but not one the OS hands out itself (`bind(0)` does, and so does every outgoing
+/// connection, e.g. a test's pool opening connections), which makes a collision far rarer.
 pub fn free_port() -> Result<u16, Error> {
+    let (low, high) = ephemeral_range();
+    let candidates: Vec<(u16, u16)> = [(10_000, low.saturating_sub(1)), (high.saturating_add(1), u16::MAX)]
+        .into_iter()
+        .filter(|(from, to)| to.saturating_sub(*from) > 100)
+        .collect();
+    for _ in 0..200 {
+        let Some(&(from, to)) = candidates.get(usize::from(rand::random::<u8>()) % candidates.len().max(1)) else {
+            break;
+        };
+        let port = rand::random_range(from..=to);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    // No room outside the ephemeral range (or all taken): let the OS pick.
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
         .map_err(|e| Error::io("finding a free port", e))?;
     let port = listener
@@ -156,6 +175,17 @@ pub fn free_port() -> Result<u16, Error> {
         .map_err(|e| Error::io("finding a free port", e))?
         .port();
     Ok(port)
+}
+
+/// Linux's `ip_local_port_range` (the ports the kernel picks for `bind(0)` and outgoing
+/// connections); its default when unreadable.
+fn ephemeral_range() -> (u16, u16) {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut numbers = text.split_whitespace().filter_map(|n| n.parse::<u16>().ok());
+    match (numbers.next(), numbers.next()) {
+        (Some(low), Some(high)) if low <= high => (low, high),
+        _ => (32_768, 60_999),
+    }
 }
 
 /// Whether `name` is a plain lowercase identifier (no quoting needed in SQL).
@@ -191,5 +221,14 @@ mod tests {
     #[test]
     fn free_port_is_nonzero() {
         assert_ne!(free_port().unwrap(), 0);
+    }
+
+    #[test]
+    fn free_port_avoids_the_ephemeral_range() {
+        let (low, high) = ephemeral_range();
+        for _ in 0..50 {
+            let port = free_port().unwrap();
+            assert!(!(low..=high).contains(&port), "{port} is in {low}-{high}");
+        }
     }
 }

@@ -81,6 +81,10 @@ fn raw_kill(pid: libc::pid_t, signal: libc::c_int) -> libc::c_int {
 /// Arranges for the spawned child to receive SIGINT (PostgreSQL's fast shutdown) when the
 /// thread that spawned it exits, so a crashed or killed parent never leaves a server behind.
 ///
+/// The child's SIGINT disposition is reset to the default first: an ignored SIGINT survives
+/// exec (a shell ignores it for background jobs, `make test &`), and the death signal would then
+/// be ignored by any child that does not install its own handler.
+///
 /// std runs `pre_exec` hooks after switching uid/gid, so the setting survives the privilege
 /// drop (the kernel clears it on credential changes). Linux only; elsewhere this does nothing.
 #[cfg(target_os = "linux")]
@@ -90,10 +94,13 @@ fn raw_kill(pid: libc::pid_t, signal: libc::c_int) -> libc::c_int {
 )]
 pub(crate) fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
-    // SAFETY: the closure only calls prctl(2) and reads errno, both async-signal-safe; it
-    // allocates nothing and touches no state shared with the parent.
+    // SAFETY: the closure only calls signal(2) and prctl(2) and reads errno, all
+    // async-signal-safe; it allocates nothing and touches no state shared with the parent.
     unsafe {
         command.pre_exec(|| {
+            if libc::signal(libc::SIGINT, libc::SIG_DFL) == libc::SIG_ERR {
+                return Err(io::Error::last_os_error());
+            }
             let signal = libc::c_ulong::try_from(libc::SIGINT).unwrap_or(2);
             if libc::prctl(libc::PR_SET_PDEATHSIG, signal, 0, 0, 0) == 0 {
                 Ok(())
@@ -122,10 +129,41 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn child_dies_when_spawning_thread_exits() {
-        // The thread spawns `sleep` and ends at once; the kernel then signals the child.
-        let pid = std::thread::spawn(|| {
+        // The thread spawns `sleep` and ends at once; the kernel then signals the child. This
+        // holds however the test was launched: `die_with_parent` resets an inherited SIG_IGN.
+        assert_child_dies_with_spawning_thread(false);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn child_dies_even_when_sigint_is_ignored() {
+        // As under `make test &` from a script: the child starts with SIGINT ignored.
+        assert_child_dies_with_spawning_thread(true);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[expect(unsafe_code, reason = "test-only pre_exec hook that ignores SIGINT in the child")]
+    fn ignore_sigint_in_child(command: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: signal(2) is async-signal-safe; nothing else runs in the forked child.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn assert_child_dies_with_spawning_thread(ignore_sigint_first: bool) {
+        let pid = std::thread::spawn(move || {
             let mut command = Command::new("sleep");
             command.arg("30");
+            if ignore_sigint_first {
+                // Hooks run in order: this one stands in for a disposition inherited from
+                // the launching shell, before die_with_parent's own hook.
+                ignore_sigint_in_child(&mut command);
+            }
             die_with_parent(&mut command);
             command.spawn().map(|c| c.id())
         })
