@@ -9,9 +9,9 @@ export PGREST_BIN ?= $(abspath $(TARGET_DIR))/debug/pgrest-lambda
 dev:
 	$(CARGO) run -p pgrest-cli -- dev
 
-## Everything CI runs: clippy (no-panic lints as errors), unit + integration tests, the supabase-js
-## end-to-end test, conformance.
-test: lint unit e2e conformance
+## Everything CI runs: clippy (no-panic lints as errors), the conformance gate's own tests, unit +
+## integration tests, the supabase-js end-to-end test, conformance.
+test: lint gate unit e2e conformance
 
 unit:
 	$(CARGO) test --workspace --all-targets
@@ -19,7 +19,6 @@ unit:
 ## `make test` also runs the conformance gate's own tests (python3 standard library only).
 ## Conformance without ../shared (or SHARED_DIR) is a loud warning; with CI=true, a failure.
 .PHONY: gate
-test: gate
 gate:
 	python3 -m unittest discover -s scripts -p 'test_*.py'
 
