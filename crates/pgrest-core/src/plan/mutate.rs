@@ -84,6 +84,8 @@ pub fn plan_mutation(request: &ApiRequest, cache: &SchemaCache, relation: &Relat
         track_inserted: on_conflict.as_ref().is_some_and(|c| c.resolution == Resolution::MergeDuplicates),
         on_conflict,
         conditions,
+        // The DML runs in its own scope (a CTE), so its alias does not meet the returning read's.
+        alias: Aliases::default().claim(&relation.name.name),
         put_key_check,
         returning,
         all_columns: relation.columns.iter().map(|c| c.name.clone()).collect(),
