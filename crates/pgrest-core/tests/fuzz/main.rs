@@ -139,7 +139,9 @@ proptest! {
 /// The pipeline's own fixed examples, so a regression in the generators cannot hide them.
 #[test]
 fn known_edge_cases_are_client_errors_or_plans() {
-    let cases: &[(&str, &str, &str, &[(&str, &str)])] = &[
+    /// (method, path, query, headers)
+    type Case = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+    let cases: &[Case] = &[
         ("GET", "/users", "", &[("range", "0-9223372036854775807")]),
         ("GET", "/users", "select=id", &[("range", "9223372036854775807-9223372036854775807")]),
         ("GET", "/users", "limit=9223372036854775807&offset=9223372036854775807", &[]),
