@@ -311,6 +311,12 @@ mod tests {
     }
 
     #[test]
+    fn rejects_bad_tx_end() {
+        let e = env(&[("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET), ("PGREST_TX_END", "maybe")]);
+        assert!(matches!(Config::from_sources(Overrides::default(), &e), Err(ConfigError::Invalid { name: "PGREST_TX_END", .. })));
+    }
+
+    #[test]
     fn breadth_limits_and_anon_timeout() {
         let base = [("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET)];
         let c = Config::from_sources(Overrides::default(), &env(&base)).unwrap();
@@ -323,11 +329,5 @@ mod tests {
         let mut bad = base.to_vec();
         bad.push(("PGREST_MAX_EMBEDS", "-1"));
         assert!(matches!(Config::from_sources(Overrides::default(), &env(&bad)), Err(ConfigError::Invalid { name: "PGREST_MAX_EMBEDS", .. })));
-    }
-
-    #[test]
-    fn rejects_bad_tx_end() {
-        let e = env(&[("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET), ("PGREST_TX_END", "maybe")]);
-        assert!(matches!(Config::from_sources(Overrides::default(), &e), Err(ConfigError::Invalid { name: "PGREST_TX_END", .. })));
     }
 }

@@ -4,6 +4,6 @@
 
 mod harness;
 mod identity;
-mod limits;
 mod reads;
 mod writes;
+mod limits;
