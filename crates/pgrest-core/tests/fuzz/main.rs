@@ -2,14 +2,19 @@
 //! (`Range`, `Prefer`, `Accept`, `Content-Type`, `Accept-Profile`, `Content-Profile`) and
 //! bodies, through `parse_request`, `plan_request` (against the fixture's schema cache, built in
 //! memory) and the SQL builder. Nothing may panic, and every rejection must be a client error
-//! with a PostgREST code, as the one error table renders it.
+//! with a PostgREST code, as the one error table renders it. `app.rs` sends the same kind of
+//! requests through the in-process App against the test PostgreSQL: never a 5xx.
 //!
 //! The number of cases is proptest's: 256 by default (`make test`), `PROPTEST_CASES` for a long
 //! campaign (`make fuzz`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation is the test's answer")]
 
+mod app;
 mod cache;
 mod generate;
+#[path = "../rest/harness.rs"]
+#[expect(dead_code, reason = "the REST tests' harness, shared: this binary uses only its App and tokens")]
+mod harness;
 
 use std::sync::OnceLock;
 
@@ -41,7 +46,7 @@ fn schemas() -> Vec<String> {
 }
 
 /// The request as a runner would hand it to the App; `None` when `http` itself refuses it.
-fn request(method: &str, path: &str, query: &str, headers: &[(&str, Vec<u8>)], body: Vec<u8>) -> Option<http::Request<Bytes>> {
+pub(crate) fn request(method: &str, path: &str, query: &str, headers: &[(&str, Vec<u8>)], body: Vec<u8>) -> Option<http::Request<Bytes>> {
     let encode = |s: &str| percent_encoding::utf8_percent_encode(s, URI_UNSAFE).to_string();
     let uri = format!("/rest/v1{}?{}", encode(path), encode(query));
     let mut builder = http::Request::builder().method(http::Method::from_bytes(method.as_bytes()).ok()?).uri(uri);
