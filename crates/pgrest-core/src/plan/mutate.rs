@@ -9,7 +9,8 @@ use crate::api_request::{Action, ApiRequest};
 use crate::schema_cache::{Relation, SchemaCache};
 
 use super::error::PlanError;
-use super::read::{attach_query, build_level, filter_condition, select_items, Aliases};
+use super::read::{attach_query, build_level, filter_condition, select_items};
+use super::aliases::Aliases;
 use super::types::{Condition, MutatePlan, MutationKind, OnConflict, Source};
 use super::PlanOptions;
 
