@@ -3,7 +3,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export PGREST_BIN ?= $(abspath $(TARGET_DIR))/debug/pgrest-lambda
 
-.PHONY: dev serve test unit e2e conformance bench watch build invoke validate lint
+.PHONY: dev serve test unit e2e conformance bench fuzz watch build invoke validate lint
 
 ## Run the API on an embedded PostgreSQL with a demo schema (data in ./.pgrest).
 dev:
@@ -29,6 +29,10 @@ e2e:
 conformance:
 	$(CARGO) build -p pgrest-cli
 	bash scripts/conformance.sh
+
+## Property-based fuzzing of the parse/plan stages, a long campaign (`make test` runs 256 cases).
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} $(CARGO) test -p pgrest-core --test fuzz
 
 ## Throughput, latency, CPU, RSS and cold start against a pgbench ceiling (numbers, not pass/fail).
 bench:

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import breadth  # noqa: E402  (bench/breadth.py: the request-breadth row)
 
 WORKLOADS = [
     ("W1", "/rest/v1/posts?select=id,title,status&status=eq.published&order=id.desc&limit=20"),
@@ -166,6 +168,9 @@ class Bench:
         self.server_auth = False  # start_server() with the /auth/v1 settings
         self.super_url = ""
         self.grants_sent = 0  # password grants sent so far: the next wrk script starts after them
+        self.breadth = args.breadth
+        self.only = args.only
+        self.pg_as_mb = args.pg_as_mb
 
     # ---- PostgreSQL ------------------------------------------------------------------------
     def pg_tool(self, name: str) -> str:
@@ -192,8 +197,11 @@ class Bench:
                           "--no-locale", "-E", "UTF8"],
             check=True, capture_output=True, timeout=120)
         pglog = open(self.tmp / "postgres.stderr", "wb")
+        # BENCH_PG_AS_MB caps every backend's address space, so a runaway statement fails with
+        # "out of memory" instead of waking the kernel's OOM killer on a shared machine.
+        as_limit = ["prlimit", f"--as={self.pg_as_mb * 1024 * 1024}", "--"] if self.pg_as_mb else []
         self.pg = subprocess.Popen(
-            self.as_pg + [self.pg_tool("postgres"), "-D", str(data), "-k", str(self.tmp),
+            as_limit + self.as_pg + [self.pg_tool("postgres"), "-D", str(data), "-k", str(self.tmp),
                           "-c", "listen_addresses=127.0.0.1", "-p", str(self.pg_port),
                           "-c", "fsync=off", "-c", "synchronous_commit=off",
                           "-c", "logging_collector=on", "-c", "log_destination=jsonlog",
@@ -356,7 +364,10 @@ class Bench:
         return float(m.group(1))
 
     # ---- wrk -------------------------------------------------------------------------------
-    def wrk(self, path: str, conns: int, threads: int, seconds: int, latency: bool) -> dict:
+    def wrk(self, path: str, conns: int, threads: int, seconds: int, latency: bool,
+            allow_errors: bool = False) -> dict:
+        """wrk's req/s (and p50/p99 with latency). Errors raise, unless allow_errors: then they are
+        counted in "errors" (non-2xx responses plus socket errors, wrk's 2 s timeout included)."""
         url = f"http://127.0.0.1:{self.api_port}{path}"
         cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "-H", f"apikey: {self.anon_key}"]
         if latency:
@@ -366,14 +377,20 @@ class Bench:
         if res.returncode != 0:
             raise RuntimeError(f"wrk failed: {res.stderr}")
         out = res.stdout
-        if "Non-2xx or 3xx responses" in out or "Socket errors" in out:
+        if not allow_errors and ("Non-2xx or 3xx responses" in out or "Socket errors" in out):
             raise RuntimeError(f"wrk saw errors:\n{out}")
         reqs = int(re.search(r"(\d+) requests in", out).group(1))
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-        result = {"requests": reqs, "rps": rps}
+        non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(g) for g in sock.groups()) if sock else 0)
+        result = {"requests": reqs, "rps": rps, "errors": errors}
         if latency:
             for pct in ("50", "99"):
                 m = re.search(rf"^\s+{pct}(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+                if allow_errors and (m is None or reqs == 0):  # no request completed
+                    result[f"p{pct}"] = float("inf")
+                    continue
                 value = float(m.group(1))
                 result[f"p{pct}"] = value / 1000 if m.group(2) == "us" else value * 1000 if m.group(2) == "s" else value
         return result
@@ -411,6 +428,8 @@ class Bench:
         self.anon_key = subprocess.run([self.bin, "generate-key", "anon", "--jwt-secret", self.secret],
                                        check=True, capture_output=True, text=True).stdout.strip()
         self.start_postgres()
+        if self.only == "breadth":
+            return self.run_breadth_only()
 
         log("capturing the server's statements for W1 and W2")
         captured = self.capture_statements()
@@ -449,8 +468,27 @@ class Bench:
         log(f"cold start, best of {self.cold_starts}")
         colds = [self.cold_start_ms() for _ in range(self.cold_starts)]
 
+        breadth_result = self.run_breadth() if self.breadth else None
         auth = self.run_auth() if self.auth else None
-        return self.report(rows, rss_kb, colds, captured, auth)
+        return self.report(rows, rss_kb, colds, captured, auth, breadth_result)
+
+    # ---- request breadth (bench/breadth.py) ------------------------------------------------
+    def run_breadth(self) -> dict:
+        log(f"breadth: W1 c={breadth.LEVEL[0]} alone, then under {breadth.ATTACKERS} wide-select attackers "
+            f"({self.warmup}s + 2 x {self.duration}s)")
+        return breadth.run(self, WORKLOADS[0][1], http_get)
+
+    def run_breadth_only(self) -> str:
+        """BENCH_ONLY=breadth: just the breadth row, its own short report."""
+        result = self.run_breadth()
+        fmt = lambda x, nd=2: f"{x:,.{nd}f}"  # noqa: E731
+        mark = lambda ok: "pass" if ok else "**miss**"  # noqa: E731
+        lines, targets = breadth.report(result, self, fmt, mark)
+        version = subprocess.run([self.bin, "--version"], capture_output=True, text=True).stdout.strip()
+        return "\n".join(["# pgrest-lambda benchmark (breadth row only)", "",
+                          f"{datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}, {version}, "
+                          f"{os.cpu_count()} CPUs, BENCH_PG_AS_MB={self.pg_as_mb or 'unset'}.",
+                          *lines, "", "| target | measured | result |", "| --- | --- | --- |", *targets])
 
     # ---- auth (W4) -------------------------------------------------------------------------
     def build_tools(self) -> tuple[str | None, str | None, str]:
@@ -689,7 +727,7 @@ end
         return result
 
     def report(self, rows: list[dict], rss_kb: int, colds: list[float], captured: dict,
-               auth: dict | None = None) -> str:
+               auth: dict | None = None, breadth_result: dict | None = None) -> str:
         def fmt(x: float, nd: int = 2) -> str:
             return f"{x:,.{nd}f}"
 
@@ -731,6 +769,8 @@ end
         cold = min(colds)
         auth_lines, auth_targets = self.auth_report(auth, fmt, mark) if auth else (
             ["", "## Auth", "", "Not measured (--no-auth / BENCH_AUTH=0)."], [])
+        breadth_lines, breadth_targets = breadth.report(breadth_result, self, fmt, mark) if breadth_result else (
+            ["", "## Request breadth (V-19)", "", "Not measured (--no-breadth / BENCH_BREADTH=0)."], [])
         lines += [
             "",
             "Server CPU per request, user + sys: "
@@ -743,6 +783,7 @@ end
             f"- RSS after warm-up (max of after the W1 c=1 warm-up and at the end): {fmt(rss_mb, 1)} MB",
             f"- Cold start (exec of `serve` to first 200 on W1; best of {len(colds)}): {fmt(cold, 1)} ms "
             f"(all: {', '.join(fmt(c, 1) for c in colds)})",
+            *breadth_lines,
             *auth_lines,
             "",
             "## Targets",
@@ -760,6 +801,7 @@ end
             f"({worst_cpu['workload']} c={worst_cpu['c']}) | {mark(worst_cpu['cpu_ms'] <= TARGET_CPU_MS)} |",
             f"| RSS ≤ {TARGET_RSS_MB:.0f} MB | {fmt(rss_mb, 1)} MB | {mark(rss_mb <= TARGET_RSS_MB)} |",
             f"| cold start ≤ {TARGET_COLD_MS:.0f} ms | {fmt(cold, 1)} ms | {mark(cold <= TARGET_COLD_MS)} |",
+            *breadth_targets,
             *auth_targets,
             "",
             "## Captured statements (pgbench scripts)",
@@ -928,6 +970,13 @@ def main() -> int:
                     help="also measure /auth/v1 password grants (W4); default on, BENCH_AUTH=0 turns it off")
     ap.add_argument("--auth-users", type=int, default=int(os.environ.get("BENCH_AUTH_USERS", "0")),
                     help="users to sign up for W4 (default: enough for the per-email limit)")
+    ap.add_argument("--breadth", action=argparse.BooleanOptionalAction,
+                    default=os.environ.get("BENCH_BREADTH", "1") != "0",
+                    help="also measure W1 under a breadth attack (bench/breadth.py); BENCH_BREADTH=0 turns it off")
+    ap.add_argument("--only", choices=["breadth"], default=os.environ.get("BENCH_ONLY") or None,
+                    help="run only this row (BENCH_ONLY=breadth)")
+    ap.add_argument("--pg-as-mb", type=int, default=int(os.environ.get("BENCH_PG_AS_MB", "0")),
+                    help="cap each PostgreSQL process's address space (MB; BENCH_PG_AS_MB), 0: no cap")
     args = ap.parse_args()
 
     bench = Bench(args)

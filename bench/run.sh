@@ -10,7 +10,9 @@
 # with /auth/v1, users signed up, password grants (W4) against bare argon2id (the kdf_cost example
 # of pgrest-auth, built here with cargo), and W1 alone vs W1 while W4 runs.
 # The Markdown report goes to stdout and bench/out/latest.md.
-# Takes about 4 minutes (4 rows x (wrk 3+10 s, pgbench 3+10+10 s), plus setup and cold starts,
+# Then the breadth row (bench/breadth.py): W1 alone and while eight clients send wide nested-embed
+# selects (the V-19 attack), with PostgreSQL backend RSS.
+# Takes about 4.5 minutes (4 rows x (wrk 3+10 s, pgbench 3+10+10 s), the breadth row 3+2x10 s, plus setup and cold starts,
 # plus about 1 minute of auth).
 #
 # Environment:
@@ -21,6 +23,10 @@
 #   BENCH_COLD_STARTS=5        cold starts (the best one is reported)
 #   BENCH_KEEP=1               keep the temporary folder (logs, scripts)
 #   BENCH_AUTH=0               skip the auth part (W4, reads under grants)
+#   BENCH_BREADTH=0            skip the breadth row (W1 under wide nested-embed selects, bench/breadth.py)
+#   BENCH_ONLY=breadth         run only the breadth row (about 2 x BENCH_DURATION + BENCH_WARMUP s)
+#   BENCH_PG_AS_MB             cap each PostgreSQL process's address space (MB), e.g. to measure
+#                              the breadth attack on a build without the limits without the OOM killer
 #   BENCH_AUTH_USERS           users to sign up for W4 (default: enough for the per-email limit)
 #   KDF_COST_BIN               use this kdf_cost example binary instead of building one
 # Needs: PostgreSQL server binaries with pgbench (Debian: apt-get install postgresql), wrk,

@@ -238,7 +238,13 @@ impl App {
             return Err(Error::Plan(plan::PlanError::Unsupported("the OpenAPI document is not served yet".into())));
         }
         let config = &self.inner.config;
-        let limits = ParseLimits { max_body_bytes: config.max_body_bytes, max_bulk_rows: config.max_bulk_rows };
+        let limits = ParseLimits {
+            max_body_bytes: config.max_body_bytes,
+            max_bulk_rows: config.max_bulk_rows,
+            max_query_bytes: config.max_query_bytes,
+            max_select_nodes: config.max_select_nodes,
+            max_embeds: config.max_embeds,
+        };
         let api = api_request::parse_request(request, rest_path, &config.schemas, limits)?;
         let cache = self.schema();
         let options = PlanOptions { allow_unfiltered_mutations: config.allow_unfiltered_mutations, max_embed_depth: config.max_embed_depth };
@@ -268,6 +274,8 @@ impl App {
         };
         let singular = api.accept == MediaType::SingleObject
             && !matches!(plan, ActionPlan::Call { plan, .. } if !matches!(plan.result, CallResult::Rows { single: false }));
+        let anonymous = Some(auth.role.as_str()) == config.anon_role.as_deref();
+        let statement_timeout = config.anon_statement_timeout.filter(|_| anonymous).map(|t| t.min(config.statement_timeout));
         let settings = TxSettings {
             role: auth.role.clone(),
             claims_json: auth.claims.to_string(),
@@ -276,6 +284,7 @@ impl App {
             headers_json: headers_json(request.headers()),
             search_path: search_path(&api.schema),
             read_only,
+            statement_timeout,
         };
         let decide = move |row: &crate::db::ResultRow| {
             if (singular && row.page_total != 1) || rollback { Outcome::Rollback } else { Outcome::Commit }
@@ -285,7 +294,7 @@ impl App {
         let (row, _outcome) = result
             // PostgREST answers 401 (not 403) when the request ran as the anonymous role, whether
             // or not a token was sent (an anon apikey is still the anonymous role).
-            .map_err(|error| Error::Db { error, anonymous: Some(auth.role.as_str()) == config.anon_role.as_deref() })?;
+            .map_err(|error| Error::Db { error, anonymous })?;
         response::respond(api, plan, row, Applied { tx: tx_override })
     }
 

@@ -65,6 +65,13 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub max_bulk_rows: usize,
     pub max_embed_depth: usize,
+    /// Request breadth (V-19): bytes of the query string, select items and embeds over all levels.
+    pub max_query_bytes: usize,
+    pub max_select_nodes: usize,
+    pub max_embeds: usize,
+    /// A shorter `statement_timeout` for requests that run as the anonymous role (`None`: the
+    /// general one). Never longer than `statement_timeout`.
+    pub anon_statement_timeout: Option<Duration>,
     /// Trust `AuthorizerIdentity` attached by the API Gateway adapter.
     pub trust_authorizer: bool,
     /// Pass database error texts through unchanged (otherwise sanitized where PostgREST would not show them).
@@ -190,6 +197,13 @@ impl Config {
             max_body_bytes: parse_num(env, "PGREST_MAX_BODY_BYTES", 6 * 1024 * 1024)?,
             max_bulk_rows: parse_num(env, "PGREST_MAX_BULK_ROWS", 10_000)?,
             max_embed_depth: parse_num(env, "PGREST_MAX_EMBED_DEPTH", 8)?,
+            max_query_bytes: parse_num(env, "PGREST_MAX_QUERY_BYTES", 16 * 1024)?,
+            max_select_nodes: parse_num(env, "PGREST_MAX_SELECT_NODES", 200)?,
+            max_embeds: parse_num(env, "PGREST_MAX_EMBEDS", 20)?,
+            anon_statement_timeout: match parse_num::<u64>(env, "PGREST_ANON_STATEMENT_TIMEOUT_MS", 3_000)? {
+                0 => None,
+                ms => Some(Duration::from_millis(ms)),
+            },
             trust_authorizer: match o.trust_authorizer {
                 Some(b) => b,
                 None => parse_bool(env, "PGREST_TRUST_AUTHORIZER", false)?,
@@ -321,5 +335,20 @@ mod tests {
     fn rejects_bad_tx_end() {
         let e = env(&[("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET), ("PGREST_TX_END", "maybe")]);
         assert!(matches!(Config::from_sources(Overrides::default(), &e), Err(ConfigError::Invalid { name: "PGREST_TX_END", .. })));
+    }
+
+    #[test]
+    fn breadth_limits_and_anon_timeout() {
+        let base = [("DATABASE_URL", "postgres://x@h/d"), ("JWT_SECRET", SECRET)];
+        let c = Config::from_sources(Overrides::default(), &env(&base)).unwrap();
+        assert_eq!((c.max_query_bytes, c.max_select_nodes, c.max_embeds), (16 * 1024, 200, 20));
+        assert_eq!(c.anon_statement_timeout, Some(Duration::from_millis(3_000)));
+        let mut set = base.to_vec();
+        set.extend([("PGREST_MAX_QUERY_BYTES", "100"), ("PGREST_MAX_SELECT_NODES", "5"), ("PGREST_MAX_EMBEDS", "1"), ("PGREST_ANON_STATEMENT_TIMEOUT_MS", "0")]);
+        let c = Config::from_sources(Overrides::default(), &env(&set)).unwrap();
+        assert_eq!((c.max_query_bytes, c.max_select_nodes, c.max_embeds, c.anon_statement_timeout), (100, 5, 1, None));
+        let mut bad = base.to_vec();
+        bad.push(("PGREST_MAX_EMBEDS", "-1"));
+        assert!(matches!(Config::from_sources(Overrides::default(), &env(&bad)), Err(ConfigError::Invalid { name: "PGREST_MAX_EMBEDS", .. })));
     }
 }

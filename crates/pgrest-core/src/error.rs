@@ -141,6 +141,7 @@ fn request_parts(e: &RequestError) -> ErrorParts {
         RequestError::UnsupportedContentType(_) => parts(415, "PGRST107", msg, Value::Null, Value::Null),
         RequestError::UnacceptableSchema(_) => parts(406, "PGRST106", msg, Value::Null, Value::Null),
         RequestError::InvalidPreferences(items) => parts(400, "PGRST122", msg, text(format!("Invalid preferences: {}", items.join(", "))), Value::Null),
+        RequestError::TooBroad { what, .. } => parts(400, "PGRST100", msg, Value::Null, text(format!("Raise {} or send a narrower request", what.setting()))),
     }
 }
 

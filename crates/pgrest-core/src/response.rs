@@ -54,7 +54,8 @@ pub fn preference_applied(request: &ApiRequest, plan: &ActionPlan, applied: Appl
 /// `lower-upper/total`, `*/total` for no rows; total `*` when not counted.
 pub fn content_range(offset: i64, rows: i64, total: Option<i64>) -> String {
     let total = total.map(|t| t.to_string()).unwrap_or_else(|| "*".to_string());
-    if rows <= 0 { format!("*/{total}") } else { format!("{offset}-{}/{total}", offset + rows - 1) }
+    // `offset` comes from the request; the last index saturates rather than wrap (R-04).
+    if rows <= 0 { format!("*/{total}") } else { format!("{offset}-{}/{total}", offset.saturating_add(rows.saturating_sub(1))) }
 }
 
 fn content_type(media: MediaType) -> &'static str {
@@ -189,5 +190,7 @@ mod tests {
         assert_eq!(content_range(2, 3, None), "2-4/*");
         assert_eq!(content_range(0, 0, Some(15)), "*/15");
         assert_eq!(content_range(1, 1, Some(2)), "1-1/2");
+        assert_eq!(content_range(i64::MAX, 2, None), "9223372036854775807-9223372036854775807/*");
+        assert_eq!(content_range(i64::MAX - 1, i64::MAX, Some(i64::MAX)), "9223372036854775806-9223372036854775807/9223372036854775807");
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Grammar and shape only: must not consult the schema cache or write SQL.
 
+pub mod breadth;
 pub mod preferences;
 pub mod query;
 pub mod query_error;
@@ -94,6 +95,9 @@ pub enum RequestError {
     UnacceptableSchema(String),
     #[error("Invalid preferences given with handling=strict")]
     InvalidPreferences(Vec<String>),
+    /// PGRST100-class: the request is wider than the configured limits (V-19).
+    #[error("The request has {count} {}, more than the limit of {limit}", .what.counted())]
+    TooBroad { what: breadth::Breadth, count: usize, limit: usize },
 }
 
 /// Limits the parse stage enforces.
@@ -101,6 +105,20 @@ pub enum RequestError {
 pub struct ParseLimits {
     pub max_body_bytes: usize,
     pub max_bulk_rows: usize,
+    /// Bytes of the raw query string.
+    pub max_query_bytes: usize,
+    /// Select items (columns, `*`, embeds) over all levels.
+    pub max_select_nodes: usize,
+    /// Embeds over all levels.
+    pub max_embeds: usize,
+}
+
+/// Refuses `count` of `what` beyond `limit`.
+fn within(what: breadth::Breadth, count: usize, limit: usize) -> Result<(), RequestError> {
+    if count > limit {
+        return Err(RequestError::TooBroad { what, count, limit });
+    }
+    Ok(())
 }
 
 /// Parses a request whose path is already relative to `/rest/v1` (e.g. `/items`, `/rpc/f`).
@@ -116,7 +134,12 @@ pub fn parse_request(
     let action = action_for(&method, &target)?;
     // Only GET/HEAD calls take arguments from the query string (POST takes them from the body).
     let is_rpc = matches!(action, Action::Call { read_only: true, .. });
-    let query = query::parse_query(request.uri().query().unwrap_or(""), is_rpc)?;
+    let raw_query = request.uri().query().unwrap_or("");
+    within(breadth::Breadth::QueryBytes, raw_query.len(), limits.max_query_bytes)?;
+    let query = query::parse_query(raw_query, is_rpc)?;
+    let select = breadth::count_select(query.select.as_deref().unwrap_or(&[]));
+    within(breadth::Breadth::Embeds, select.embeds, limits.max_embeds)?;
+    within(breadth::Breadth::SelectNodes, select.nodes, limits.max_select_nodes)?;
     let preferences = Preferences::from_headers(headers);
     if preferences.handling == Some(preferences::Handling::Strict) && !preferences.invalid.is_empty() {
         return Err(RequestError::InvalidPreferences(preferences.invalid.clone()));
@@ -224,7 +247,9 @@ fn range_header(headers: &http::HeaderMap) -> Result<Option<RangeSpec>, RequestE
     if last < offset {
         return Err(RequestError::InvalidRange("The lower boundary must be lower than or equal to the upper boundary in the Range header.".to_string()));
     }
-    Ok(Some(RangeSpec { offset, limit: Some(last - offset + 1) }))
+    // `0-9223372036854775807` names more rows than an int8 can count: that is no limit at all.
+    let limit = last.checked_sub(offset).and_then(|span| span.checked_add(1));
+    Ok(Some(RangeSpec { offset, limit }))
 }
 
 #[cfg(test)]
@@ -239,7 +264,8 @@ mod tests {
         b.body(Bytes::new()).unwrap()
     }
 
-    const LIMITS: ParseLimits = ParseLimits { max_body_bytes: 1024, max_bulk_rows: 10 };
+    const LIMITS: ParseLimits =
+        ParseLimits { max_body_bytes: 1024, max_bulk_rows: 10, max_query_bytes: 200, max_select_nodes: 6, max_embeds: 2 };
 
     #[test]
     fn routes_relations_and_functions() {
@@ -270,6 +296,32 @@ mod tests {
         let r = req("GET", "/rest/v1/t", &[("range", "2-4")]);
         let parsed = parse_request(&r, "/t", &["public".into()], LIMITS).unwrap();
         assert_eq!(parsed.range_header, Some(RangeSpec { offset: 2, limit: Some(3) }));
+    }
+
+    #[test]
+    fn breadth_beyond_the_limits_is_refused_before_planning() {
+        let parse = |uri: &str| parse_request(&req("GET", uri, &[]), "/t", &["public".into()], LIMITS);
+        assert!(parse("/rest/v1/t?select=a,b:u(c),d:u(e)").is_ok());
+        let long = format!("/rest/v1/t?select={}", "x".repeat(194));
+        assert_eq!(parse(&long).unwrap_err(), RequestError::TooBroad { what: breadth::Breadth::QueryBytes, count: 201, limit: 200 });
+        assert!(parse(&format!("/rest/v1/t?select={}", "x".repeat(193))).is_ok());
+        let err = parse("/rest/v1/t?select=a,b,c,d,e,f,g").unwrap_err();
+        assert_eq!(err, RequestError::TooBroad { what: breadth::Breadth::SelectNodes, count: 7, limit: 6 });
+        assert_eq!(err.to_string(), "The request has 7 items in the select tree, more than the limit of 6");
+        let err = parse("/rest/v1/t?select=a:u(b:u(c:u(d,e,f,g)))").unwrap_err();
+        assert_eq!(err, RequestError::TooBroad { what: breadth::Breadth::Embeds, count: 3, limit: 2 });
+        assert_eq!(err.to_string(), "The request has 3 embedded resources, more than the limit of 2");
+    }
+
+    #[test]
+    fn range_header_at_the_int8_edges_does_not_overflow() {
+        let parsed = |range: &str| parse_request(&req("GET", "/rest/v1/t", &[("range", range)]), "/t", &["public".into()], LIMITS);
+        assert_eq!(parsed("0-9223372036854775807").unwrap().range_header, Some(RangeSpec { offset: 0, limit: None }));
+        let last = RangeSpec { offset: 9223372036854775807, limit: Some(1) };
+        assert_eq!(parsed("9223372036854775807-9223372036854775807").unwrap().range_header, Some(last));
+        assert_eq!(parsed("1-9223372036854775807").unwrap().range_header, Some(RangeSpec { offset: 1, limit: Some(9223372036854775807) }));
+        // Beyond int8: not a range we understand, so ignored (as an unparsable Range is).
+        assert_eq!(parsed("0-9223372036854775808").unwrap().range_header, None);
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct TxSettings {
     /// `"schema", "public"`: the request's schema first, as PostgREST sets it.
     pub search_path: String,
     pub read_only: bool,
+    /// This request's `statement_timeout` when shorter than the pool's (the anonymous role's).
+    pub statement_timeout: Option<std::time::Duration>,
 }
 
 /// The fixed-shape result row of every statement.
@@ -91,7 +93,7 @@ impl Db {
         F: Fn(&ResultRow) -> Outcome,
     {
         let set = client.prepare_cached(SETTINGS_SQL).await?;
-        let timeout_ms = self.statement_timeout.as_millis().to_string();
+        let timeout_ms = settings.statement_timeout.unwrap_or(self.statement_timeout).as_millis().to_string();
         let set_params = [
             TextParam(Some(settings.role.clone())),
             TextParam(Some(settings.claims_json.clone())),

@@ -9,7 +9,8 @@ use crate::api_request::ApiRequest;
 use crate::schema_cache::{Function, ReturnShape, SchemaCache};
 
 use super::error::{closest, PlanError};
-use super::read::{attach_query, build_level, root_range, select_items, Aliases};
+use super::read::{attach_query, build_level, root_range, select_items};
+use super::aliases::Aliases;
 use super::types::{CallArg, CallPlan, CallResult, Source};
 use super::PlanOptions;
 

@@ -3,6 +3,7 @@
 //!
 //! The only stage (with `openapi`) that reads the schema cache. Must not write SQL or do I/O.
 
+mod aliases;
 mod call;
 mod error;
 mod mutate;

@@ -9,7 +9,8 @@ use crate::api_request::{Action, ApiRequest};
 use crate::schema_cache::{Relation, SchemaCache};
 
 use super::error::PlanError;
-use super::read::{attach_query, build_level, filter_condition, select_items, Aliases};
+use super::read::{attach_query, build_level, filter_condition, select_items};
+use super::aliases::Aliases;
 use super::types::{Condition, MutatePlan, MutationKind, OnConflict, Source};
 use super::PlanOptions;
 
@@ -84,6 +85,8 @@ pub fn plan_mutation(request: &ApiRequest, cache: &SchemaCache, relation: &Relat
         track_inserted: on_conflict.as_ref().is_some_and(|c| c.resolution == Resolution::MergeDuplicates),
         on_conflict,
         conditions,
+        // The DML runs in its own scope (a CTE), so its alias does not meet the returning read's.
+        alias: Aliases::default().claim(&relation.name.name),
         put_key_check,
         returning,
         all_columns: relation.columns.iter().map(|c| c.name.clone()).collect(),

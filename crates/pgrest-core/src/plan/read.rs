@@ -8,6 +8,7 @@ use crate::api_request::types::{EmbedPath, EmbedSelect, Field, Filter, IsValue, 
 use crate::api_request::ApiRequest;
 use crate::schema_cache::{Relation, SchemaCache};
 
+use super::aliases::Aliases;
 use super::error::{closest, PlanError};
 use super::relationships::find_relationship;
 use super::types::{CastType, Condition, EmbedPlan, Junction, OrderExpr, ReadPlan, SelectExpr, Source};
@@ -20,18 +21,6 @@ pub fn find_relation<'a>(cache: &'a SchemaCache, schema: &str, name: &str) -> Re
         name: name.to_string(),
         suggestion: closest(name, cache.relation_names_in(schema)),
     })
-}
-
-/// Hands out statement-unique aliases (`t0`, `t1`, ...).
-#[derive(Debug, Default)]
-pub struct Aliases(usize);
-
-impl Aliases {
-    pub fn next(&mut self) -> usize {
-        let n = self.0;
-        self.0 += 1;
-        n
-    }
 }
 
 /// Plans `GET`/`HEAD` on a relation.
@@ -68,7 +57,11 @@ pub fn build_level(
     if depth > options.max_embed_depth {
         return Err(PlanError::EmbedTooDeep { depth, limit: options.max_embed_depth });
     }
-    let alias = format!("t{}", aliases.next());
+    let base = match &source {
+        Source::Relation(name) | Source::Function { name, .. } => name.name.as_str(),
+        Source::MutatedRows => relation.map_or("pgrst_rows", |r| r.name.name.as_str()),
+    };
+    let alias = if depth == 0 { aliases.claim(base) } else { aliases.numbered(base, Some(depth)) };
     let mut select = Vec::new();
     let mut embeds = Vec::new();
     for item in items {
@@ -106,15 +99,15 @@ fn plan_embed(cache: &SchemaCache, parent: &Relation, embed: &EmbedSelect, alias
         target: embed.relation.clone(),
         schema: parent.name.schema.clone(),
     })?;
-    let lateral_alias = format!("j{}", aliases.next());
+    let items: &[SelectItem] = if embed.select.is_empty() { &[SelectItem::Star] } else { &embed.select };
+    let plan = build_level(cache, Some(child), Source::Relation(child.name.clone()), items, aliases, depth.saturating_add(1), options)?;
+    let lateral_alias = aliases.numbered("pgrst_embed", None);
     let junction = rel.junction.map(|j| Junction {
+        alias: aliases.numbered(&j.relation.name, None),
         relation: j.relation,
-        alias: format!("x{}", aliases.next()),
         parent_pairs: j.parent_pairs,
         child_pairs: j.child_pairs,
     });
-    let items: &[SelectItem] = if embed.select.is_empty() { &[SelectItem::Star] } else { &embed.select };
-    let plan = build_level(cache, Some(child), Source::Relation(child.name.clone()), items, aliases, depth + 1, options)?;
     Ok(EmbedPlan {
         output: embed.output_name().to_string(),
         cardinality: rel.cardinality,
@@ -291,6 +284,5 @@ pub fn root_range(request: &ApiRequest) -> Result<RangeSpec, PlanError> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
-    Ok(RangeSpec { offset, limit: limit_end.map(|e| (e - offset).max(0)) })
+    Ok(RangeSpec { offset, limit: limit_end.map(|e| e.saturating_sub(offset).max(0)) })
 }
-

@@ -45,7 +45,7 @@ pub enum SelectExpr {
 #[derive(Debug, Clone)]
 pub struct ReadPlan {
     pub source: Source,
-    /// SQL alias of this level's rows (`t0`, `t1`, ...), unique within a statement.
+    /// SQL alias of this level's rows (the relation's name, `name_N` when embedded), unique within a statement.
     pub alias: String,
     pub select: Vec<SelectExpr>,
     pub embeds: Vec<EmbedPlan>,
@@ -129,8 +129,10 @@ pub struct MutatePlan {
     /// NULL), used where a row's object lacks the key. Empty when the preference is absent.
     pub column_defaults: Vec<Option<crate::schema_cache::CatalogExpr>>,
     pub on_conflict: Option<OnConflict>,
-    /// WHERE of UPDATE/DELETE (on alias `t0`).
+    /// WHERE of UPDATE/DELETE, on `alias`.
     pub conditions: Vec<Condition>,
+    /// SQL alias of the updated/deleted table (its own name, as errors should read).
+    pub alias: String,
     /// PUT: the row must match the URL filters on the primary key.
     pub put_key_check: Option<Vec<String>>,
     /// What the response returns (select over the affected rows).

@@ -106,7 +106,7 @@ fn insert(w: &mut SqlWriter, plan: &MutatePlan) {
 }
 
 fn update(w: &mut SqlWriter, plan: &MutatePlan) {
-    let alias = "t0";
+    let alias = plan.alias.as_str();
     if plan.columns.is_empty() {
         // `{}` changes nothing: select no rows, as PostgREST answers an empty update.
         w.push("SELECT ").ident(alias).push(".*");
@@ -127,7 +127,7 @@ fn update(w: &mut SqlWriter, plan: &MutatePlan) {
 }
 
 fn delete(w: &mut SqlWriter, plan: &MutatePlan) {
-    let alias = "t0";
+    let alias = plan.alias.as_str();
     w.push("DELETE FROM ").qualified(&plan.relation).push(" AS ").ident(alias).push(" WHERE ");
     conditions(w, alias, &plan.conditions);
     returning(w, plan, alias);

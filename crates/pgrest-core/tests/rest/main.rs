@@ -8,3 +8,4 @@ mod observe;
 mod reads;
 mod roles;
 mod writes;
+mod limits;
