@@ -121,7 +121,7 @@ impl PolicyCondition {
     }
 
     /// `NOT a`, folding constants and double negation.
-    pub fn not(a: PolicyCondition) -> PolicyCondition {
+    pub fn negate(a: PolicyCondition) -> PolicyCondition {
         match a {
             PolicyCondition::Const(b) => PolicyCondition::Const(!b),
             PolicyCondition::Not(inner) => *inner,
@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(PolicyCondition::and(present("a"), PolicyCondition::FALSE), PolicyCondition::FALSE);
         assert_eq!(PolicyCondition::or(PolicyCondition::FALSE, present("a")), present("a"));
         assert_eq!(PolicyCondition::or(present("a"), PolicyCondition::TRUE), PolicyCondition::TRUE);
-        assert_eq!(PolicyCondition::not(PolicyCondition::not(present("a"))), present("a"));
+        assert_eq!(PolicyCondition::negate(PolicyCondition::negate(present("a"))), present("a"));
         assert_eq!(
             PolicyCondition::and(PolicyCondition::and(present("a"), present("b")), present("c")),
             PolicyCondition::And(vec![present("a"), present("b"), present("c")])

@@ -28,7 +28,7 @@ fn typed(col: &PolicyColumn) -> Result<ColumnKind, Refusal> {
 
 /// `t` where `col` satisfies `t_cond`, `f` where it is present and does not.
 fn defined(col: &PolicyColumn, t: C) -> Term {
-    let f = C::and(present(col), C::not(t.clone()));
+    let f = C::and(present(col), C::negate(t.clone()));
     pred(t, f)
 }
 

@@ -230,7 +230,7 @@ impl Env<'_> {
             Term::Val(Val::Record(map)) => Term::Val(Val::Bool(map.contains_key(first))),
             Term::Val(_) | Term::Err | Term::Pred(_) => Term::Err,
             Term::Resource => match self.column(first) {
-                Some(col) => pred(present(col), C::not(present(col))),
+                Some(col) => pred(present(col), C::negate(present(col))),
                 None => Term::Val(Val::Bool(false)),
             },
             Term::Column(col) if col.kind.is_none() => return Err(format!("`has` on column {:?}, which has no Cedar type", col.name)),

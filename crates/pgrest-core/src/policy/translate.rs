@@ -97,7 +97,7 @@ pub fn authorize_rows(policies: &Policies, request: &RowRequest<'_>) -> Result<R
     }
     let mut condition = if forbid_refused { PolicyCondition::FALSE } else { allow };
     for forbid in deny {
-        condition = PolicyCondition::and(condition, PolicyCondition::not(forbid));
+        condition = PolicyCondition::and(condition, PolicyCondition::negate(forbid));
     }
     out.condition = condition;
     Ok(out)

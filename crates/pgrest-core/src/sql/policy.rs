@@ -151,7 +151,7 @@ mod tests {
     fn uuid_columns_compare_as_text_and_values_are_parameters() {
         let cond = PolicyCondition::And(vec![
             PolicyCondition::Compare { column: "id".into(), kind: ColumnKind::UuidText, op: CompareOp::Eq, value: PolicyValue::Text("a'b".into()) },
-            PolicyCondition::not(PolicyCondition::Array { column: "tags".into(), kind: ColumnKind::Text, op: ArrayOp::ContainsAny, values: vec![PolicyValue::Text("x".into())] }),
+            PolicyCondition::negate(PolicyCondition::Array { column: "tags".into(), kind: ColumnKind::Text, op: ArrayOp::ContainsAny, values: vec![PolicyValue::Text("x".into())] }),
         ]);
         let s = policy_filter("t0", &cond);
         assert_eq!(s.text, "((\"t0\".\"id\"::text = $1) IS TRUE AND NOT ((\"t0\".\"tags\" && $2) IS TRUE))");

@@ -1,5 +1,6 @@
 //! Cedar authorization tests: golden translations (policy + principal → residual → SQL filter
 //! and parameters), the shipped recipes, and a differential test against PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, reason = "test code: a failed expectation is the test's answer")]
 
 mod differential;
 mod golden;
