@@ -6,6 +6,7 @@
 //! never run open: no policies, or an untranslatable forbid, means deny.
 
 mod compare;
+mod concrete;
 mod entities;
 mod eval;
 mod load;
@@ -13,6 +14,7 @@ mod residual;
 mod source;
 mod translate;
 
+pub use concrete::{authorize_target, Target, TargetDecision};
 pub use entities::{Action, Principal, Val, NAMESPACE, SERVICE_ROLE};
 pub use eval::PolicyColumn;
 pub use load::Policies;
@@ -59,4 +61,35 @@ pub enum PolicyError {
     Unavailable(String),
     #[error("cannot describe the request to Cedar: {0}")]
     Model(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn off_is_explicit_and_a_missing_or_empty_directory_never_runs_open() {
+        assert!(matches!(PolicyMode::load(&PoliciesPath::parse("off").unwrap()).await, Ok(PolicyMode::Off)));
+        let dir = tempfile::tempdir().unwrap();
+        let missing = PoliciesPath::Directory(dir.path().join("nope"));
+        assert!(matches!(PolicyMode::load(&missing).await, Err(PolicyError::Missing(_))));
+        let empty = PoliciesPath::Directory(dir.path().to_path_buf());
+        assert!(matches!(PolicyMode::load(&empty).await, Err(PolicyError::Empty(_))));
+        std::fs::write(dir.path().join("a.cedar"), "permit(principal, action, resource);").unwrap();
+        match PolicyMode::load(&empty).await {
+            Ok(PolicyMode::Enforce(p)) => assert_eq!(p.ids(), ["a.cedar:0"]),
+            other => panic!("expected policies, got {other:?}"),
+        }
+        let s3 = PoliciesPath::parse("s3://bucket/prefix/").unwrap();
+        assert!(matches!(PolicyMode::load(&s3).await, Err(PolicyError::Unavailable(_))));
+    }
+
+    #[tokio::test]
+    async fn the_shipped_policy_directory_loads_without_the_examples() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies");
+        let Ok(PolicyMode::Enforce(p)) = PolicyMode::load(&PoliciesPath::parse(root).unwrap()).await else {
+            panic!("policies/ must load");
+        };
+        assert!(p.ids().iter().all(|id| id.starts_with("default.cedar:")), "{:?}", p.ids());
+    }
 }

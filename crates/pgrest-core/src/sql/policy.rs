@@ -3,7 +3,7 @@
 //!
 //! Must not accept anything but policy condition nodes; every node renders two-valued.
 
-use crate::plan::{ArrayOp, ColumnKind, CompareOp, LikePart, PolicyCondition};
+use crate::plan::{ArrayOp, ColumnKind, CompareOp, LikePart, PolicyCondition, PolicyValue};
 
 use super::condition::array_literal;
 use super::writer::{SqlWriter, Statement};
@@ -45,6 +45,15 @@ fn compare_op(op: CompareOp) -> &'static str {
         CompareOp::Gt => " > ",
         CompareOp::Gte => " >= ",
     }
+}
+
+/// `8-4-4-4-12` lowercase hex: the text PostgreSQL prints for a uuid.
+fn is_canonical_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
 }
 
 /// A Cedar `like` pattern as a LIKE pattern (backslash escapes `%`, `_` and itself).
@@ -101,6 +110,11 @@ pub fn policy_condition(w: &mut SqlWriter, alias: &str, cond: &PolicyCondition) 
         PolicyCondition::Present { column: name } => {
             w.push("(").column(alias, name).push(" IS NOT NULL)");
         }
+        PolicyCondition::Compare { column: name, kind: ColumnKind::UuidText, op: op @ (CompareOp::Eq | CompareOp::Neq), value: PolicyValue::Text(text) } if is_canonical_uuid(text) => {
+            // The column's text equals a canonical UUID text exactly when the uuids are equal,
+            // so compare natively (index-friendly).
+            w.push("(").column(alias, name).push(compare_op(*op)).value(text).push("::uuid) IS TRUE");
+        }
         PolicyCondition::Compare { column: name, kind, op, value } => {
             w.push("(");
             column(w, alias, name, *kind, false);
@@ -133,12 +147,19 @@ pub fn policy_condition(w: &mut SqlWriter, alias: &str, cond: &PolicyCondition) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::PolicyValue;
 
     #[test]
     fn empty_or_is_false_and_empty_and_is_true() {
         assert_eq!(policy_filter("t0", &PolicyCondition::Or(vec![])).text, "FALSE");
         assert_eq!(policy_filter("t0", &PolicyCondition::And(vec![])).text, "TRUE");
+    }
+
+    #[test]
+    fn canonical_uuids_compare_natively_others_as_text() {
+        let eq = |v: &str| PolicyCondition::Compare { column: "id".into(), kind: ColumnKind::UuidText, op: CompareOp::Eq, value: PolicyValue::Text(v.into()) };
+        assert_eq!(policy_filter("t0", &eq("0b7e3e4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b")).text, "(\"t0\".\"id\" = $1::uuid) IS TRUE");
+        assert_eq!(policy_filter("t0", &eq("0B7E3E4A-1C2D-4E5F-8A9B-0C1D2E3F4A5B")).text, "(\"t0\".\"id\"::text = $1) IS TRUE");
+        assert_eq!(policy_filter("t0", &eq("not-a-uuid")).text, "(\"t0\".\"id\"::text = $1) IS TRUE");
     }
 
     #[test]

@@ -34,6 +34,7 @@ const POLICY_SETS: &[&str] = &[
        forbid(principal, action, resource) when { resource has tags && resource.tags.contains("blue") };"#,
     r#"permit(principal, action, resource) when { resource.status != "public" || principal.team_id == 1 };"#,
     r#"permit(principal, action, resource) when { resource.ref == "0b7e3e4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b" || !(resource has ref) };"#,
+    r#"permit(principal, action, resource) when { resource.ref != "0B7E3E4A-1C2D-4E5F-8A9B-0C1D2E3F4A5B" && resource.ref like "0b7e*" };"#,
     r#"permit(principal, action, resource) when { resource.team_id == 7 };
        permit(principal, action, resource) when { resource.title == "" };
        forbid(principal, action, resource) when { resource.published == false };"#,
@@ -93,6 +94,8 @@ fn principals() -> Vec<Principal> {
         Principal::from_identity("authenticated", &json!({"sub": "u1", "team_id": 1, "groups": ["red"], "app_metadata": {"level": 5}}), "anon").unwrap(),
         Principal::from_identity("authenticated", &json!({"sub": "u2", "groups": []}), "anon").unwrap(),
         Principal::from_identity("anon", &json!({"role": "anon"}), "anon").unwrap(),
+        // Claim values that look like SQL stay values (S-02).
+        Principal::from_identity("authenticated", &json!({"sub": "u1' OR '1'='1", "team_id": 7, "groups": ["red') OR true --"], "app_metadata": {"level": "$1"}}), "anon").unwrap(),
     ]
 }
 
