@@ -107,6 +107,9 @@ fn entity_uids_bind_the_sub() {
     let auth = golden(&p("resource has user_id && resource.user_id == principal"), json!({"sub": "u-1"}), r#"(("t0"."user_id" IS NOT NULL) AND ("t0"."user_id" = $1) IS TRUE)"#, &["u-1"]);
     assert_eq!(auth.permits, ["p.cedar:0"]);
     assert!(auth.residuals.first().is_some_and(|(id, text)| id == "p.cedar:0" && text.contains("unknown")), "{:?}", auth.residuals);
+    // A uuid owner column with a Supabase-style sub compares natively (index-friendly).
+    let sub = "0b7e3e4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+    golden(&p("resource.owner == principal"), json!({"sub": sub}), r#"("t0"."owner" = $1::uuid) IS TRUE"#, &[sub]);
     // The anonymous principal owns nothing.
     let anon = pgrest_core::policy::Principal::from_identity("anon", &json!({}), "anon").unwrap();
     let (_, text, _) = run(&p("resource.user_id == principal"), &anon, Action::Select);
