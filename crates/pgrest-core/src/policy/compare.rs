@@ -53,15 +53,27 @@ fn negate(op: CompareOp) -> CompareOp {
     }
 }
 
-/// Cedar's wildcard match (`*` any run of characters).
+/// Cedar's wildcard match (`*` any run of characters), in O(text × pattern) time: after a
+/// wildcard, a failed literal retries one character later instead of backtracking further.
 pub fn like_matches(text: &str, pattern: &[LikePart]) -> bool {
-    let Some((first, rest)) = pattern.split_first() else {
-        return text.is_empty();
-    };
-    match first {
-        LikePart::Literal(lit) => text.strip_prefix(lit.as_str()).is_some_and(|tail| like_matches(tail, rest)),
-        LikePart::Wildcard => text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len())).any(|i| text.get(i..).is_some_and(|tail| like_matches(tail, rest))),
+    let mut rest = text;
+    let mut parts = pattern.iter().peekable();
+    let mut anchored = true;
+    while let Some(part) = parts.next() {
+        match part {
+            LikePart::Wildcard => anchored = false,
+            LikePart::Literal(lit) if parts.peek().is_none() && !anchored => return rest.ends_with(lit.as_str()),
+            LikePart::Literal(lit) if anchored => match rest.strip_prefix(lit.as_str()) {
+                Some(tail) => rest = tail,
+                None => return false,
+            },
+            LikePart::Literal(lit) => match rest.find(lit.as_str()) {
+                Some(at) => rest = rest.get(at.saturating_add(lit.len())..).unwrap_or(""),
+                None => return false,
+            },
+        }
     }
+    !anchored || rest.is_empty()
 }
 
 impl Env<'_> {
@@ -244,5 +256,48 @@ fn one_of(col: &PolicyColumn, kind: ColumnKind, mut values: Vec<PolicyValue>) ->
             None => C::FALSE,
         },
         _ => C::OneOf { column: col.name.clone(), kind, values },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pat(p: &str) -> Vec<LikePart> {
+        let mut parts = Vec::new();
+        for (i, piece) in p.split('*').enumerate() {
+            if i > 0 {
+                parts.push(LikePart::Wildcard);
+            }
+            if !piece.is_empty() {
+                parts.push(LikePart::Literal(piece.to_string()));
+            }
+        }
+        parts
+    }
+
+    #[test]
+    fn like_matches_like_cedar() {
+        for (text, p, want) in [
+            ("hello", "hello", true),
+            ("hello", "h*o", true),
+            ("hello", "*", true),
+            ("", "*", true),
+            ("", "", true),
+            ("a", "", false),
+            ("hello", "*ll*", true),
+            ("hello", "*lo", true),
+            ("hello", "*la", false),
+            ("abcabc", "a*c", true),
+            ("abcab", "a*c", false),
+            ("aXbXc", "a*b*c", true),
+            ("acb", "a*b*c", false),
+            ("aaa", "a*a", true),
+            ("a", "a*a", false),
+        ] {
+            assert_eq!(like_matches(text, &pat(p)), want, "{text:?} like {p:?}");
+        }
+        let long = "a".repeat(10_000);
+        assert!(!like_matches(&long, &pat("*a*a*a*a*a*a*a*a*b")));
     }
 }
