@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use cedar_policy::{Context, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
 use serde_json::Value;
@@ -87,14 +88,38 @@ impl Val {
     }
 }
 
+/// The entity type names of the model, parsed once (Cedar's name parser is the costly part
+/// of describing a request).
+const TYPES: [&str; 7] = ["User", "ServiceRole", "AnonRole", "Row", "Table", "Function", "Action"];
+
+fn parse_type(full: &str) -> Result<EntityTypeName, PolicyError> {
+    EntityTypeName::from_str(full).map_err(|e| PolicyError::Model(e.to_string()))
+}
+
+fn known_types() -> Result<&'static HashMap<&'static str, EntityTypeName>, PolicyError> {
+    static NAMES: OnceLock<Result<HashMap<&'static str, EntityTypeName>, PolicyError>> = OnceLock::new();
+    NAMES.get_or_init(|| TYPES.iter().map(|ty| Ok((*ty, parse_type(&format!("{NAMESPACE}::{ty}"))?))).collect()).as_ref().map_err(Clone::clone)
+}
+
+/// The type `PgrestLambda::<ty>` (`ty` bare: `User`, `Row`, `Action`).
+fn type_name(ty: &str) -> Result<EntityTypeName, PolicyError> {
+    match known_types()?.get(ty) {
+        Some(name) => Ok(name.clone()),
+        None => parse_type(&format!("{NAMESPACE}::{ty}")),
+    }
+}
+
 /// `PgrestLambda::<ty>::"<id>"`; `ty` is a bare type name (`User`, `Row`, `Action`).
 pub fn entity_uid(ty: &str, id: &str) -> Result<EntityUid, PolicyError> {
-    full_entity_uid(&format!("{NAMESPACE}::{ty}"), id)
+    Ok(EntityUid::from_type_name_and_id(type_name(ty)?, EntityId::new(id)))
 }
 
 /// `<ty>::"<id>"` for a full type name.
 pub fn full_entity_uid(ty: &str, id: &str) -> Result<EntityUid, PolicyError> {
-    let name = EntityTypeName::from_str(ty).map_err(|e| PolicyError::Model(e.to_string()))?;
+    let name = match ty.strip_prefix(NAMESPACE).and_then(|rest| rest.strip_prefix("::")) {
+        Some(bare) => type_name(bare)?,
+        None => parse_type(ty)?,
+    };
     Ok(EntityUid::from_type_name_and_id(name, EntityId::new(id)))
 }
 
@@ -103,7 +128,7 @@ pub fn action_uid(action: Action) -> Result<EntityUid, PolicyError> {
 }
 
 pub fn row_type() -> Result<EntityTypeName, PolicyError> {
-    EntityTypeName::from_str(&format!("{NAMESPACE}::Row")).map_err(|e| PolicyError::Model(e.to_string()))
+    type_name("Row")
 }
 
 /// The caller as Cedar sees it.

@@ -19,6 +19,8 @@ pub struct RowRequest<'a> {
     pub action: Action,
     pub table: &'a str,
     pub columns: &'a [PolicyColumn],
+    /// Also record the residuals as Cedar text (`explain-policy`; costs a formatting pass).
+    pub explain: bool,
 }
 
 /// A residual the translator refused, with the reason (for the V-16 log line).
@@ -39,7 +41,7 @@ pub struct RowAuthorization {
     /// Forbids applied as `AND NOT (...)`.
     pub forbids: Vec<String>,
     pub untranslatable: Vec<Untranslatable>,
-    /// Non-trivial residuals as Cedar text, in policy order (for `explain-policy`).
+    /// Non-trivial residuals as Cedar text, in policy order (only with `explain`).
     pub residuals: Vec<(String, String)>,
 }
 
@@ -61,23 +63,25 @@ pub fn authorize_rows(policies: &Policies, request: &RowRequest<'_>) -> Result<R
     let response = Authorizer::new().is_authorized_partial(&cedar_request, policies.set(), &entities);
 
     let order = |id: &PolicyId| policies.ids().iter().position(|known| AsRef::<str>::as_ref(id) == known.as_str());
-    let mut residuals: Vec<_> = response.all_residuals().collect();
-    residuals.sort_by_key(|p| order(p.id()));
+    // Satisfied policies are TRUE; false and errored ones add nothing; only the rest are read.
+    let mut residuals: Vec<(cedar_policy::Policy, bool)> = response.definitely_satisfied().map(|p| (p, true)).chain(response.nontrivial_residuals().map(|p| (p, false))).collect();
+    residuals.sort_by_key(|(p, _)| order(p.id()));
 
     let env = Env { principal: request.principal, action: request.action, table: request.table, columns: request.columns };
     let mut out = RowAuthorization { condition: PolicyCondition::FALSE, permits: Vec::new(), forbids: Vec::new(), untranslatable: Vec::new(), residuals: Vec::new() };
     let mut allow = PolicyCondition::FALSE;
     let mut deny = Vec::new();
     let mut forbid_refused = false;
-    for policy in &residuals {
+    for (policy, satisfied) in &residuals {
         let id = policy.id().to_string();
         let forbid = policy.effect() == Effect::Forbid;
-        match translate_policy(&env, policy) {
+        let translated = if *satisfied { Ok(PolicyCondition::TRUE) } else { translate_policy(&env, policy) };
+        match translated {
             Ok(cond) => {
                 if cond.is_const(false) {
                     continue;
                 }
-                if !cond.is_const(true) {
+                if request.explain && !cond.is_const(true) {
                     out.residuals.push((id.clone(), policy.to_string()));
                 }
                 if forbid {
@@ -89,7 +93,9 @@ pub fn authorize_rows(policies: &Policies, request: &RowRequest<'_>) -> Result<R
                 }
             }
             Err(reason) => {
-                out.residuals.push((id.clone(), policy.to_string()));
+                if request.explain {
+                    out.residuals.push((id.clone(), policy.to_string()));
+                }
                 forbid_refused |= forbid;
                 out.untranslatable.push(Untranslatable { policy: id, forbid, reason });
             }

@@ -123,7 +123,7 @@ async fn sql_filter_selects_exactly_what_cedar_allows() {
     for text in POLICY_SETS {
         let set = policies(text);
         for principal in principals() {
-            let auth = authorize_rows(&set, &RowRequest { principal: &principal, action: Action::Select, table: "items", columns: &columns }).expect("authorize");
+            let auth = authorize_rows(&set, &RowRequest { principal: &principal, action: Action::Select, table: "items", columns: &columns, explain: true }).expect("authorize");
             assert!(auth.untranslatable.is_empty(), "{text}: {:?}", auth.untranslatable);
             let filter = policy_filter("t0", &auth.condition);
             let sql = format!("SELECT id FROM items AS \"t0\" WHERE {} ORDER BY id", filter.text);

@@ -41,7 +41,7 @@ pub fn user(claims: Value) -> Principal {
 /// Authorizes `action` on `posts` rows and renders the filter on alias `t0`.
 pub fn run(policy_text: &str, principal: &Principal, action: Action) -> (RowAuthorization, String, Vec<Option<String>>) {
     let columns = posts_columns();
-    let req = RowRequest { principal, action, table: "posts", columns: &columns };
+    let req = RowRequest { principal, action, table: "posts", columns: &columns, explain: true };
     let auth = authorize_rows(&policies(policy_text), &req).expect("authorize");
     let stmt = policy_filter("t0", &auth.condition);
     let params = stmt.params.iter().map(|p| p.0.clone()).collect();

@@ -16,7 +16,7 @@ fn recipe(name: &str) -> Policies {
 
 fn filter(policies: &Policies, principal: &Principal, action: Action, table: &str) -> (String, Vec<Option<String>>) {
     let columns = posts_columns();
-    let auth = authorize_rows(policies, &RowRequest { principal, action, table, columns: &columns }).expect("authorize");
+    let auth = authorize_rows(policies, &RowRequest { principal, action, table, columns: &columns, explain: true }).expect("authorize");
     assert!(auth.untranslatable.is_empty(), "{:?}", auth.untranslatable);
     let stmt = policy_filter("t0", &auth.condition);
     (stmt.text, stmt.params.into_iter().map(|p| p.0).collect())
@@ -82,4 +82,29 @@ async fn all_recipes_together_keep_the_forbid() {
     // Writes are not select, so the forbid does not touch them.
     assert_eq!(filter(&p, &user(admin), Action::Update, "posts").0, "TRUE");
     assert_eq!(filter(&p, &anon(), Action::Select, "posts"), (archived.into(), some(&["archived"])));
+}
+
+/// Rough cost of one row authorization with the shipped default policy (run with
+/// `--ignored --nocapture`, ideally `--release`).
+#[test]
+#[ignore = "timing, not a check"]
+fn cost_of_one_row_authorization() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/default.cedar")).unwrap();
+    let p = Policies::from_files("policies", &[PolicyFile { name: "default.cedar".into(), text }]).unwrap();
+    let columns = posts_columns();
+    let claims = json!({"sub": "0b7e3e4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b", "role": "authenticated", "email": "a@b.c", "aud": "authenticated", "exp": 2000000000, "app_metadata": {"provider": "email"}});
+    let n = 2000u32;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let principal = Principal::from_identity("authenticated", &claims, "anon").unwrap();
+        let auth = authorize_rows(&p, &RowRequest { principal: &principal, action: Action::Select, table: "posts", columns: &columns, explain: false }).unwrap();
+        assert!(!auth.denied());
+    }
+    eprintln!("principal + authorize_rows: {:?} per call", start.elapsed() / n);
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let principal = Principal::from_identity("authenticated", &claims, "anon").unwrap();
+        assert!(principal.entity().is_ok());
+    }
+    eprintln!("principal entity alone: {:?} per call", start.elapsed() / n);
 }
