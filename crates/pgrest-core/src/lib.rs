@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod plan;
+pub mod policy;
 pub mod request_id;
 pub mod response;
 pub mod schema_cache;

@@ -7,11 +7,13 @@ mod aliases;
 mod call;
 mod error;
 mod mutate;
+mod policy_condition;
 mod read;
 mod relationships;
 mod types;
 
 pub use error::PlanError;
+pub use policy_condition::{ArrayOp, ColumnKind, CompareOp, LikePart, PolicyCondition, PolicyValue};
 pub use types::*;
 
 use crate::api_request::{Action, ApiRequest, Target};

@@ -98,6 +98,8 @@ pub enum Condition {
     Tree { negated: bool, any: bool, children: Vec<Condition> },
     /// `!inner` or `embed=not.is.null`: the embed produced a row.
     EmbedPresent { lateral_alias: String, negated: bool },
+    /// A row filter from Cedar authorization (two-valued; see `policy_condition`).
+    Policy(super::PolicyCondition),
 }
 
 #[derive(Debug, Clone)]

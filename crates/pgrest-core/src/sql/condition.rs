@@ -84,6 +84,7 @@ pub fn condition(w: &mut SqlWriter, alias: &str, cond: &Condition) {
         | Condition::Fts { negated, .. }
         | Condition::Tree { negated, .. }
         | Condition::EmbedPresent { negated, .. } => *negated,
+        Condition::Policy(_) => false,
     };
     w.push(if negated { "NOT (" } else { "(" });
     match cond {
@@ -139,6 +140,7 @@ pub fn condition(w: &mut SqlWriter, alias: &str, cond: &Condition) {
         Condition::EmbedPresent { lateral_alias, .. } => {
             w.column(lateral_alias, "body").push(" IS NOT NULL");
         }
+        Condition::Policy(policy) => super::policy::policy_condition(w, alias, policy),
     }
     w.push(")");
 }

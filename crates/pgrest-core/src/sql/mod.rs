@@ -6,9 +6,11 @@
 mod call;
 mod condition;
 mod mutate;
+mod policy;
 mod read;
 mod writer;
 
+pub use policy::policy_filter;
 pub use writer::{SqlWriter, Statement, TextParam};
 
 use crate::api_request::MediaType;

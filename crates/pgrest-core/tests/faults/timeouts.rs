@@ -41,7 +41,12 @@ async fn pool_exhaustion_is_504_pgrst003() {
 
 #[tokio::test]
 async fn a_dropped_request_leaves_nothing_half_done() {
-    let t = faults_app(|c| c.pool_size = 1).await;
+    let t = faults_app(|c| {
+        c.pool_size = 1;
+        // The anonymous role's shorter timeout (3 s by default) would cancel the 3 s sleep.
+        c.anon_statement_timeout = None;
+    })
+    .await;
     // The caller gives up while the function sleeps between its two inserts.
     let call = t.send("POST", "/rest/v1/rpc/insert_then_sleep", &[("content-type", "application/json")], r#"{"n": 1, "seconds": 3}"#);
     assert!(tokio::time::timeout(Duration::from_millis(500), call).await.is_err(), "the request was still running");
