@@ -7,19 +7,15 @@
 
 #![cfg(test)]
 
-use std::collections::VecDeque;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod support {
+    pub mod runtime_api;
+}
 
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use std::path::PathBuf;
+use std::time::Duration;
+
 use base64::Engine as _;
-use bytes::Bytes;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 /// The secret the `events/` tokens are signed with (events/README.md).
 const TEST_SECRET: &str = "pgrest-lambda-test-secret-0123456789abcdef";
@@ -37,36 +33,6 @@ grant usage on schema public to anon, authenticated, service_role;
 grant select on public.posts to anon;
 grant select, insert on public.posts to authenticated;
 ";
-
-#[derive(Clone)]
-struct Emulator {
-    queue: Arc<Mutex<VecDeque<(String, String)>>>,
-    results: mpsc::UnboundedSender<(String, String, Value)>,
-}
-
-async fn next(State(emulator): State<Emulator>) -> (HeaderMap, String) {
-    let item = emulator.queue.lock().unwrap().pop_front();
-    let Some((id, body)) = item else {
-        // No more events: keep the runtime waiting, as Lambda does between invocations.
-        return std::future::pending::<(HeaderMap, String)>().await;
-    };
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 30_000;
-    let mut headers = HeaderMap::new();
-    headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
-    headers.insert("lambda-runtime-deadline-ms", deadline.to_string().parse().unwrap());
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        "arn:aws:lambda:eu-west-1:123456789012:function:pgrest-api".parse().unwrap(),
-    );
-    headers.insert("content-type", "application/json".parse().unwrap());
-    (headers, body)
-}
-
-async fn record(emulator: &Emulator, kind: &str, id: String, body: Bytes) -> &'static str {
-    let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let _ = emulator.results.send((kind.to_string(), id, value));
-    ""
-}
 
 fn fixture(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events").join(name);
@@ -143,41 +109,11 @@ async fn answers_rest_and_auth_events_under_the_runtime_api() {
         auth_event("signup", None, json!({ "email": email, "password": password })),
         auth_event("token", Some(("grant_type", "password")), json!({ "email": email, "password": password })),
     ];
-    let queue: VecDeque<(String, String)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, event)| (format!("req-{i}"), event.to_string()))
-        .collect();
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let emulator = Emulator { queue: Arc::new(Mutex::new(queue)), results: tx };
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(|State(e): State<Emulator>, Path(id): Path<String>, body: Bytes| async move {
-                record(&e, "response", id, body).await
-            }),
-        )
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/error",
-            post(|State(e): State<Emulator>, Path(id): Path<String>, body: Bytes| async move {
-                record(&e, "error", id, body).await
-            }),
-        )
-        .route(
-            "/2018-06-01/runtime/init/error",
-            post(|State(e): State<Emulator>, body: Bytes| async move {
-                record(&e, "init-error", String::new(), body).await
-            }),
-        )
-        .with_state(emulator);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut runtime = support::runtime_api::start("pgrest-api", events.iter().map(Value::to_string)).await;
 
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pgrest-api"))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.address.to_string())
         .env("AWS_LAMBDA_FUNCTION_NAME", "pgrest-api")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -192,17 +128,11 @@ async fn answers_rest_and_auth_events_under_the_runtime_api() {
         .spawn()
         .unwrap();
 
-    let mut results = Vec::new();
-    while results.len() < events.len() {
-        let result = tokio::time::timeout(Duration::from_secs(90), rx.recv())
-            .await
-            .expect("no answer from pgrest-api within 90 s")
-            .unwrap();
+    let results = runtime.outcomes(events.len(), Duration::from_secs(90)).await;
+    for result in &results {
         assert_eq!(result.0, "response", "{result:?}");
-        results.push(result);
     }
     child.kill().await.unwrap();
-    results.sort_by(|a, b| a.1.cmp(&b.1));
     let response = |i: usize| &results.get(i).unwrap().2;
 
     // REST GET: the fixture's filter, order and limit, as the anon role.
