@@ -11,6 +11,7 @@ mod entities;
 mod eval;
 mod load;
 mod residual;
+mod schema;
 mod source;
 mod translate;
 
@@ -18,6 +19,7 @@ pub use concrete::{authorize_target, Target, TargetDecision};
 pub use entities::{Action, Principal, Val, NAMESPACE, SERVICE_ROLE};
 pub use eval::PolicyColumn;
 pub use load::Policies;
+pub use schema::{cedar_schema, validate, CedarSchema, PolicyProblem, Validation};
 pub use source::{DirectorySource, FilesFuture, PoliciesPath, PolicyFile, PolicySource};
 pub use translate::{authorize_rows, log_decision, RowAuthorization, RowRequest, Untranslatable};
 
