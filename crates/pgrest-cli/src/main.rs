@@ -4,6 +4,7 @@
 //! Must not hold engine logic: requests go to `pgrest_core::App`, configuration to `Config`.
 
 mod auth;
+mod cedar;
 mod dev;
 mod embedded;
 mod envfile;
@@ -40,6 +41,8 @@ enum Command {
     GenerateKey(keys::GenerateKeyArgs),
     /// Create or upgrade the `auth` schema (Supabase-shaped) in DATABASE_URL; idempotent.
     MigrateAuth(auth::MigrateArgs),
+    /// Print the Cedar schema generated from DATABASE_URL's schema cache.
+    CedarSchema(cedar::CedarSchemaArgs),
 }
 
 /// Engine settings shared by `serve` (explicit flag > environment > default).
@@ -148,6 +151,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::GenerateKey(args) => keys::run(args),
         Command::MigrateAuth(args) => auth::migrate_command(args),
+        Command::CedarSchema(args) => cedar::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

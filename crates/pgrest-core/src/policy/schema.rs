@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use cedar_policy::{Schema, ValidationError, ValidationMode, Validator};
+use cedar_policy::{Schema, SchemaFragment, ValidationError, ValidationMode, Validator};
 use serde_json::{json, Map, Value};
 
 use super::eval::PolicyColumn;
@@ -36,6 +36,14 @@ pub struct CedarSchema {
     pub json: Value,
     /// Column names left out because their Cedar type differs between tables.
     pub conflicts: Vec<String>,
+}
+
+impl CedarSchema {
+    /// The schema in Cedar's human-readable schema syntax.
+    pub fn to_text(&self) -> Result<String, PolicyError> {
+        let fragment = SchemaFragment::from_json_value(self.json.clone()).map_err(|e| PolicyError::Model(e.to_string()))?;
+        fragment.to_cedarschema().map_err(|e| PolicyError::Model(e.to_string()))
+    }
 }
 
 /// One validation problem of one policy.

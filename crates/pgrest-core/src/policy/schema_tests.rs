@@ -67,6 +67,9 @@ fn row_has_one_optional_typed_attribute_per_exposed_column() {
     actions.sort();
     let want: Vec<String> = ["call", "delete", "insert", "select", "update"].iter().map(|a| format!("{NAMESPACE}::Action::\"{a}\"")).collect();
     assert_eq!(actions, want);
+    let text = s.to_text().unwrap();
+    assert!(text.contains("namespace PgrestLambda"), "{text}");
+    assert!(text.lines().any(|l| l.trim().trim_end_matches(',') == "user_id?: __cedar::String"), "{text}");
     assert_eq!(s.json[NAMESPACE]["actions"]["call"]["appliesTo"]["resourceTypes"], json!(["Function"]));
     assert_eq!(s.json[NAMESPACE]["actions"]["select"]["appliesTo"]["context"]["attributes"]["table"], json!({ "type": "String" }));
 }
