@@ -8,6 +8,7 @@ mod dev;
 mod embedded;
 mod envfile;
 mod keys;
+mod lint;
 mod report;
 mod server;
 
@@ -40,6 +41,8 @@ enum Command {
     GenerateKey(keys::GenerateKeyArgs),
     /// Create or upgrade the `auth` schema (Supabase-shaped) in DATABASE_URL; idempotent.
     MigrateAuth(auth::MigrateArgs),
+    /// Check the `.cedar` files of a directory against the linter's rules (exit 0 clean, 1 findings, 2 usage).
+    LintPolicies(lint::LintArgs),
 }
 
 /// Engine settings shared by `serve` (explicit flag > environment > default).
@@ -144,6 +147,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let outcome = match cli.command {
+        Command::LintPolicies(args) => return lint::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Serve(args) => serve(args),
         Command::GenerateKey(args) => keys::run(args),

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use cedar_policy::{ActionConstraint, Effect, EntityUid, Policy, PrincipalConstraint, ResourceConstraint};
+use cedar_policy::{
+    ActionConstraint, Effect, EntityUid, Policy, PrincipalConstraint, ResourceConstraint,
+};
 use serde_json::Value;
 
 use super::Rule;
@@ -21,7 +23,11 @@ pub(super) fn check(policy: &Policy) -> Vec<(Rule, String)> {
     let conditions: Vec<(&str, &Value)> = est
         .get("conditions")
         .and_then(Value::as_array)
-        .map(|all| all.iter().filter_map(|c| Some((c.get("kind")?.as_str()?, c.get("body")?))).collect())
+        .map(|all| {
+            all.iter()
+                .filter_map(|c| Some((c.get("kind")?.as_str()?, c.get("body")?)))
+                .collect()
+        })
         .unwrap_or_default();
     let principal_any = matches!(policy.principal_constraint(), PrincipalConstraint::Any);
     let action_any = matches!(policy.action_constraint(), ActionConstraint::Any);
@@ -30,12 +36,18 @@ pub(super) fn check(policy: &Policy) -> Vec<(Rule, String)> {
     let permit = policy.effect() == Effect::Permit;
 
     if permit && unscoped {
-        out.push((Rule::UnconditionalPermit, "permit applies to every principal, action and resource with no condition".to_string()));
+        out.push((
+            Rule::UnconditionalPermit,
+            "permit applies to every principal, action and resource with no condition".to_string(),
+        ));
     }
     if permit {
         for (kind, body) in &conditions {
             if *kind == "when" && tautology(body) {
-                out.push((Rule::TautologicalWhen, "`when` condition is always true".to_string()));
+                out.push((
+                    Rule::TautologicalWhen,
+                    "`when` condition is always true".to_string(),
+                ));
             }
         }
     }
@@ -52,7 +64,10 @@ pub(super) fn check(policy: &Policy) -> Vec<(Rule, String)> {
         out.push((Rule::UnknownAction, format!("unknown action {name} (expected {NAMESPACE}::Action::\"select|insert|update|delete|call\")")));
     }
     if permit && principal_any {
-        out.push((Rule::PrincipalTypeMissing, "principal is unconstrained, so the permit also matches anonymous callers".to_string()));
+        out.push((
+            Rule::PrincipalTypeMissing,
+            "principal is unconstrained, so the permit also matches anonymous callers".to_string(),
+        ));
     }
     if permit && resource_any && !service_role(&policy.principal_constraint()) {
         out.push((Rule::ResourceTypeMissing, "resource is unconstrained (use `resource is PgrestLambda::Row`, `Table` or `Function`)".to_string()));
@@ -62,7 +77,12 @@ pub(super) fn check(policy: &Policy) -> Vec<(Rule, String)> {
         let mut guarded = BTreeSet::new();
         resource_attrs(body, &mut used, &mut guarded);
         for attr in used.difference(&guarded) {
-            out.push((Rule::MissingHasGuard, format!("`resource.{attr}` is used without `resource has {attr}` in the same condition")));
+            out.push((
+                Rule::MissingHasGuard,
+                format!(
+                    "`resource.{attr}` is used without `resource has {attr}` in the same condition"
+                ),
+            ));
         }
     }
     if !permit && unscoped {
@@ -76,8 +96,13 @@ fn tautology(body: &Value) -> bool {
     if body.get("Value") == Some(&Value::Bool(true)) {
         return true;
     }
-    let Some(eq) = body.get("==") else { return false };
-    match (eq.get("left").and_then(|l| l.get("Value")), eq.get("right").and_then(|r| r.get("Value"))) {
+    let Some(eq) = body.get("==") else {
+        return false;
+    };
+    match (
+        eq.get("left").and_then(|l| l.get("Value")),
+        eq.get("right").and_then(|r| r.get("Value")),
+    ) {
         (Some(left), Some(right)) => left == right,
         _ => false,
     }
@@ -93,7 +118,8 @@ fn scope_actions(policy: &Policy) -> Vec<EntityUid> {
 
 /// `Some(display)` when `uid` is not one of the five actions of the namespace.
 fn unknown_action(uid: &EntityUid) -> Option<String> {
-    let known = uid.type_name().to_string() == format!("{NAMESPACE}::Action") && ACTIONS.contains(&uid.id().unescaped());
+    let known = uid.type_name().to_string() == format!("{NAMESPACE}::Action")
+        && ACTIONS.contains(&uid.id().unescaped());
     (!known).then(|| uid.to_string())
 }
 
@@ -102,16 +128,22 @@ fn collect_entity_actions(expr: &Value, unknown: &mut BTreeSet<String>) {
     match expr {
         Value::Object(map) => {
             if let Some(entity) = map.get("__entity") {
-                let ty = entity.get("type").and_then(Value::as_str).unwrap_or_default();
+                let ty = entity
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let id = entity.get("id").and_then(Value::as_str).unwrap_or_default();
                 let is_action = ty == "Action" || ty.ends_with("::Action");
                 if is_action && !(ty == format!("{NAMESPACE}::Action") && ACTIONS.contains(&id)) {
                     unknown.insert(format!("{ty}::{}", Value::String(id.to_string())));
                 }
             }
-            map.values().for_each(|v| collect_entity_actions(v, unknown));
+            map.values()
+                .for_each(|v| collect_entity_actions(v, unknown));
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_entity_actions(v, unknown)),
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_entity_actions(v, unknown)),
         _ => {}
     }
 }
@@ -144,7 +176,9 @@ fn resource_attrs(expr: &Value, used: &mut BTreeSet<String>, guarded: &mut BTree
                 if is_resource(has.get("left")) {
                     // `resource has a` or, extended, `resource has a.b` (["a", "b"]).
                     let attr = has.get("attr");
-                    let first = attr.and_then(Value::as_str).or_else(|| attr.and_then(|a| a.get(0)).and_then(Value::as_str));
+                    let first = attr
+                        .and_then(Value::as_str)
+                        .or_else(|| attr.and_then(|a| a.get(0)).and_then(Value::as_str));
                     if let Some(attr) = first {
                         guarded.insert(attr.to_string());
                     }
