@@ -9,6 +9,7 @@ mod dev;
 mod embedded;
 mod envfile;
 mod keys;
+mod lint;
 mod report;
 mod server;
 
@@ -43,6 +44,8 @@ enum Command {
     MigrateAuth(auth::MigrateArgs),
     /// Print the Cedar schema generated from DATABASE_URL's schema cache.
     CedarSchema(cedar::CedarSchemaArgs),
+    /// Check the `.cedar` files of a directory against the linter's rules (exit 0 clean, 1 findings, 2 usage).
+    LintPolicies(lint::LintArgs),
 }
 
 /// Engine settings shared by `serve` (explicit flag > environment > default).
@@ -147,6 +150,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let outcome = match cli.command {
+        Command::LintPolicies(args) => return lint::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Serve(args) => serve(args),
         Command::GenerateKey(args) => keys::run(args),

@@ -9,6 +9,7 @@ mod compare;
 mod concrete;
 mod entities;
 mod eval;
+pub mod lint;
 mod load;
 mod residual;
 mod schema;
