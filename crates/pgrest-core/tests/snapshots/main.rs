@@ -15,7 +15,7 @@ mod render;
 use bytes::Bytes;
 use percent_encoding::{AsciiSet, CONTROLS};
 use pgrest_core::api_request::{parse_request, ParseLimits};
-use pgrest_core::plan::{plan_request, PlanOptions};
+use pgrest_core::plan::{self, PlanOptions};
 
 /// What a URI cannot hold as is (`%` stays: no case writes one).
 const URI_UNSAFE: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'`').add(b'{').add(b'}').add(b'|').add(b'\\').add(b'^');
@@ -48,8 +48,8 @@ fn snapshot(case: &Case) -> String {
     let api = parse_request(&request, &rest_path, &schemas, LIMITS).unwrap_or_else(|e| panic!("{}: parse: {e:?}", case.name));
     let cache = cache::fixture();
     let options = PlanOptions { allow_unfiltered_mutations: false, max_embed_depth: 8 };
-    let plan = plan_request(&api, &cache, options).unwrap_or_else(|e| panic!("{}: plan: {e:?}", case.name));
-    render::render(case, &api, &plan)
+    let plan = plan::plan(&api, &cache, options).unwrap_or_else(|e| panic!("{}: plan: {e:?}", case.name));
+    render::render(case, &plan)
 }
 
 #[test]
