@@ -13,17 +13,17 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use tracing::Instrument;
 
-use crate::api_request::preferences::{CountPref, ReturnPref, TxPref};
-use crate::api_request::{self, ApiRequest, MediaType, ParseLimits};
+use crate::api_request::preferences::TxPref;
+use crate::api_request::{self, ApiRequest, ParseLimits};
 use crate::auth::jwt::{authenticate, AuthContext, AuthorizerIdentity, Credentials, JwtKeys};
 use crate::auth::role::RolePolicy;
 use crate::config::Config;
 use crate::db::{Db, DbOptions, LoginRole, Outcome, TxSettings};
 use crate::error::Error;
-use crate::plan::{self, ActionPlan, CallResult, PlanOptions};
+use crate::plan::{self, ActionPlan, Plan, PlanOptions};
 use crate::response::{self, Applied};
 use crate::schema_cache::SchemaCache;
-use crate::sql::{self, BodyShape};
+use crate::sql;
 
 /// Why the App could not start.
 #[derive(Debug, thiserror::Error)]
@@ -248,23 +248,20 @@ impl App {
         let api = api_request::parse_request(request, rest_path, &config.schemas, limits)?;
         let cache = self.schema();
         let options = PlanOptions { allow_unfiltered_mutations: config.allow_unfiltered_mutations, max_embed_depth: config.max_embed_depth };
-        let plan = plan::plan_request(&api, &cache, options)?;
-        if matches!(plan, ActionPlan::Info) {
+        let plan = plan::plan(&api, &cache, options)?;
+        if matches!(plan.action, ActionPlan::Info) {
             return Ok(options_response());
         }
         self.execute(request, &api, &plan, &auth).await
     }
 
-    async fn execute(&self, request: &http::Request<Bytes>, api: &ApiRequest, plan: &ActionPlan, auth: &AuthContext) -> Result<http::Response<Bytes>, Error> {
-        let count = matches!(api.preferences.count, Some(CountPref::Exact | CountPref::Planned | CountPref::Estimated));
-        let Some(statement) = sql::build(plan, body_shape(api, plan), count) else {
+    /// Runs a plan as it decided (transaction mode, body shape, singular, count); only how the
+    /// transaction ends (`Prefer: tx` against the configuration) is decided here.
+    async fn execute(&self, request: &http::Request<Bytes>, api: &ApiRequest, plan: &Plan, auth: &AuthContext) -> Result<http::Response<Bytes>, Error> {
+        let Some(statement) = sql::build_plan(plan) else {
             return Ok(options_response());
         };
-        let read_only = match plan {
-            ActionPlan::Read { .. } => true,
-            ActionPlan::Call { .. } => api.method == "GET" || api.method == "HEAD",
-            _ => false,
-        };
+        let read_only = plan.read_only();
         let config = &self.inner.config;
         let tx_override = api.preferences.tx.filter(|_| config.tx_end.allows_override());
         let rollback = match tx_override {
@@ -272,8 +269,7 @@ impl App {
             Some(TxPref::Commit) => false,
             None => config.tx_end.rolls_back(),
         };
-        let singular = api.accept == MediaType::SingleObject
-            && !matches!(plan, ActionPlan::Call { plan, .. } if !matches!(plan.result, CallResult::Rows { single: false }));
+        let singular = plan.singular;
         let anonymous = Some(auth.role.as_str()) == config.anon_role.as_deref();
         let statement_timeout = config.anon_statement_timeout.filter(|_| anonymous).map(|t| t.min(config.statement_timeout));
         let settings = TxSettings {
@@ -290,7 +286,7 @@ impl App {
             if (singular && row.page_total != 1) || rollback { Outcome::Rollback } else { Outcome::Commit }
         };
         let result = self.inner.db.run(settings, statement, decide).await;
-        log_mutation(api, plan, auth, read_only, &result);
+        log_mutation(api, &plan.action, auth, read_only, &result);
         let (row, _outcome) = result
             // PostgREST answers 401 (not 403) when the request ran as the anonymous role, whether
             // or not a token was sent (an anon apikey is still the anonymous role).
@@ -328,23 +324,6 @@ fn log_mutation(api: &ApiRequest, plan: &ActionPlan, auth: &AuthContext, read_on
         Err(error) => {
             tracing::info!(method = %api.method, table = %target, rows = 0, role = %auth.role, code = error.code().unwrap_or("connection"), "mutation failed");
         }
-    }
-}
-
-/// What the statement's body column must hold for this request.
-fn body_shape(api: &ApiRequest, plan: &ActionPlan) -> BodyShape {
-    match plan {
-        ActionPlan::Read { headers_only: true, .. } | ActionPlan::Call { headers_only: true, .. } => BodyShape::None,
-        ActionPlan::Read { .. } => BodyShape::for_media(api.accept),
-        ActionPlan::Mutate(_) => {
-            if api.preferences.return_ == Some(ReturnPref::Representation) { BodyShape::for_media(api.accept) } else { BodyShape::None }
-        }
-        ActionPlan::Call { plan, .. } => match plan.result {
-            CallResult::Rows { single: true } => BodyShape::Object,
-            CallResult::Void => BodyShape::None,
-            _ => BodyShape::for_media(api.accept),
-        },
-        ActionPlan::Info => BodyShape::None,
     }
 }
 

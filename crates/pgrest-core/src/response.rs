@@ -10,7 +10,7 @@ use crate::api_request::preferences::{CountPref, Resolution, ReturnPref, TxPref}
 use crate::api_request::{ApiRequest, MediaType};
 use crate::db::ResultRow;
 use crate::error::Error;
-use crate::plan::{ActionPlan, CallResult, MutationKind};
+use crate::plan::{ActionPlan, CallResult, MutationKind, Plan};
 
 /// What the transaction stage honoured, for `Preference-Applied`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -91,24 +91,14 @@ impl Builder {
     }
 }
 
-/// Whether a result must be refused as a single object (PGRST116).
-pub fn violates_singular(request: &ApiRequest, plan: &ActionPlan, row: &ResultRow) -> bool {
-    if request.accept != MediaType::SingleObject {
-        return false;
-    }
-    match plan {
-        ActionPlan::Call { plan, .. } if !matches!(plan.result, CallResult::Rows { single: false }) => false,
-        _ => row.page_total != 1,
-    }
-}
-
 /// Builds the success response (or the range/singular error) for a finished statement.
-pub fn respond(request: &ApiRequest, plan: &ActionPlan, row: ResultRow, applied: Applied) -> Result<http::Response<Bytes>, Error> {
-    if violates_singular(request, plan, &row) {
+/// Singular is the plan's decision (`Plan::singular`), not taken again here.
+pub fn respond(request: &ApiRequest, plan: &Plan, row: ResultRow, applied: Applied) -> Result<http::Response<Bytes>, Error> {
+    if plan.singular && row.page_total != 1 {
         return Err(Error::Singular { rows: row.page_total });
     }
-    let pref_applied = preference_applied(request, plan, applied);
-    let mut b = match plan {
+    let pref_applied = preference_applied(request, &plan.action, applied);
+    let mut b = match &plan.action {
         ActionPlan::Read { plan: read, headers_only } => rows_response(request, read.offset, &row, *headers_only)?,
         ActionPlan::Call { plan: call, headers_only } => match call.result {
             CallResult::Void => Builder::new(StatusCode::NO_CONTENT),

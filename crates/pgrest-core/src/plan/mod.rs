@@ -6,6 +6,7 @@
 mod aliases;
 mod call;
 mod error;
+mod execution;
 mod mutate;
 mod policy_condition;
 mod read;
@@ -13,6 +14,7 @@ mod relationships;
 mod types;
 
 pub use error::PlanError;
+pub use execution::{BodyShape, Plan, TxMode};
 pub use policy_condition::{ArrayOp, ColumnKind, CompareOp, LikePart, PolicyCondition, PolicyValue};
 pub use types::*;
 
@@ -26,7 +28,13 @@ pub struct PlanOptions {
     pub max_embed_depth: usize,
 }
 
-/// Plans one request.
+/// Plans one request with its execution decisions (transaction mode, body shape, singular,
+/// count): what `App` runs.
+pub fn plan(request: &ApiRequest, cache: &SchemaCache, options: PlanOptions) -> Result<Plan, PlanError> {
+    plan_request(request, cache, options).map(|action| Plan::new(request, action))
+}
+
+/// Plans one request's action (without the execution decisions `plan` adds).
 pub fn plan_request(request: &ApiRequest, cache: &SchemaCache, options: PlanOptions) -> Result<ActionPlan, PlanError> {
     match (&request.target, request.action) {
         (Target::Relation(name), Action::Read { headers_only }) => {

@@ -13,28 +13,12 @@ mod writer;
 pub use policy::policy_filter;
 pub use writer::{SqlWriter, Statement, TextParam};
 
-use crate::api_request::MediaType;
-use crate::plan::{ActionPlan, CallPlan, MutatePlan, ReadPlan};
+pub use crate::plan::BodyShape;
+use crate::plan::{ActionPlan, CallPlan, MutatePlan, Plan, ReadPlan};
 
-/// How the body column is rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyShape {
-    /// A JSON array of the rows.
-    Array { strip_nulls: bool },
-    /// The first row as an object (the caller checks there is exactly one).
-    Object,
-    /// No body (HEAD, return=minimal).
-    None,
-}
-
-impl BodyShape {
-    pub fn for_media(media: MediaType) -> BodyShape {
-        match media {
-            MediaType::Json => BodyShape::Array { strip_nulls: false },
-            MediaType::JsonStripped => BodyShape::Array { strip_nulls: true },
-            MediaType::SingleObject => BodyShape::Object,
-        }
-    }
+/// Builds the statement a plan decided on (its body shape and count); `None` for OPTIONS.
+pub fn build_plan(plan: &Plan) -> Option<Statement> {
+    build(&plan.action, plan.body, plan.count)
 }
 
 /// Builds the statement for a plan; `count` adds the exact total.
